@@ -1,0 +1,138 @@
+"""A `TokenRepository` in a MongoDB collection, one document per portal.
+
+Documents are built by `adapters.records`; a unique index on `member_id` keeps
+one document per portal even when two processes save the same portal at once.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pymongo import ASCENDING, MongoClient
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from adapters.records import portal_from_record, portal_to_record
+from application.errors import ConfigurationError, StorageUnavailable
+from application.ports import TokenRepository
+from domain.portal import Portal
+
+logger = logging.getLogger(__name__)
+
+COLLECTION = "portals"
+MEMBER_ID_INDEX = "member_id_unique"
+
+#: Fail fast when the server is gone rather than hang a request for 30 s.
+CLIENT_OPTIONS: dict[str, Any] = {
+    "tz_aware": True,
+    "appname": "b24names",
+    "serverSelectionTimeoutMS": 5_000,
+    "connectTimeoutMS": 5_000,
+    "socketTimeoutMS": 10_000,
+}
+
+Document = dict[str, Any]
+
+
+class MongoTokenRepository(TokenRepository):
+    """Portals in `collection`; the unique index on `member_id` is made at start.
+
+    Every failure of the driver is raised as `StorageUnavailable`.
+    """
+
+    def __init__(self, collection: Collection[Document]) -> None:
+        self._collection = collection
+        self._client: MongoClient[Document] | None = None
+
+        with _driver_errors("create the member_id index"):
+            collection.create_index(
+                [("member_id", ASCENDING)], unique=True, name=MEMBER_ID_INDEX
+            )
+
+    @classmethod
+    def from_url(cls, url: str, database: str = "b24names") -> "MongoTokenRepository":
+        """A repository on its own client for `url`; `close()` closes that client.
+
+        The database is the one the URL names (`mongodb://host/NAME`), else
+        `database`.
+
+        Raises `ConfigurationError` for a malformed URL and `StorageUnavailable`
+        when the server cannot be reached.
+        """
+        try:
+            client: MongoClient[Document] = MongoClient(url, **CLIENT_OPTIONS)
+        except (PyMongoError, ValueError) as exc:
+            # The driver's message may quote the URL, password included.
+            raise ConfigurationError(
+                f"the MongoDB URL is not valid: {type(exc).__name__}"
+            ) from exc
+
+        try:
+            repository = cls(client.get_default_database(database)[COLLECTION])
+        except StorageUnavailable:
+            client.close()
+            raise
+        repository._client = client
+        return repository
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._collection.full_name!r})"
+
+    def close(self) -> None:
+        """Close the client that `from_url` opened.
+
+        A repository built on a given collection leaves its client to the caller.
+        """
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def get(self, member_id: str) -> Portal | None:
+        with _driver_errors("read a portal"):
+            record = self._collection.find_one(
+                {"member_id": member_id}, projection={"_id": False}
+            )
+
+        return None if record is None else portal_from_record(record)
+
+    def save(self, portal: Portal) -> None:
+        record = portal_to_record(portal)
+
+        with _driver_errors("save a portal"):
+            try:
+                self._upsert(record)
+            except DuplicateKeyError:
+                # Two first saves raced and the other inserted; now ours replaces.
+                self._upsert(record)
+
+    def delete(self, member_id: str) -> None:
+        with _driver_errors("delete a portal"):
+            self._collection.delete_one({"member_id": member_id})
+
+    def list(self) -> list[Portal]:
+        with _driver_errors("list portals"):
+            records = list(
+                self._collection.find({}, projection={"_id": False}).sort(
+                    "member_id", ASCENDING
+                )
+            )
+
+        return [portal_from_record(record) for record in records]
+
+    def _upsert(self, record: Document) -> None:
+        self._collection.replace_one(
+            {"member_id": record["member_id"]}, record, upsert=True
+        )
+
+
+@contextmanager
+def _driver_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except PyMongoError as exc:
+        # Driver messages can quote the connection string, so only the class goes.
+        logger.warning("mongodb failed action=%s error=%s", action, type(exc).__name__)
+        raise StorageUnavailable(
+            f"MongoDB could not {action}: {type(exc).__name__}"
+        ) from exc

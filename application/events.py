@@ -1,0 +1,101 @@
+"""Authenticating the events Bitrix24 sends, and the app lifecycle events.
+
+Bitrix24 signs nothing: the application token in the body, issued at install, is
+the only proof that an event comes from the portal it names. No use case runs
+before that proof, and a failed proof says which member_id, never which token.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from application.errors import Unauthorized
+from application.handlers import bind_handlers
+from application.ports import Bitrix24Gateway, Clock, TokenRepository
+from application.proof import prove_grant
+from application.rest import PortalRest
+from domain.portal import Portal
+
+logger = logging.getLogger(__name__)
+
+
+def authenticate(
+    portals: TokenRepository, member_id: str, application_token: str
+) -> Portal:
+    """The active portal that sent an event, or `Unauthorized`."""
+    portal = portals.get(member_id)
+    if portal is None or not portal.application_token_matches(application_token):
+        logger.warning("event refused member_id=%s", member_id)
+        raise Unauthorized(f"event not accepted for member_id={member_id}")
+    return portal
+
+
+@dataclass(frozen=True, slots=True)
+class AppUpdate:
+    """An ONAPPUPDATE event: the new release's token and the user's tokens."""
+
+    member_id: str
+    application_token: str
+    refresh_token: str
+    version: str
+
+
+class UpdateApp:
+    """Take a new app release's application token and version, re-bind handlers.
+
+    A new release brings a NEW application token, which cannot match the stored
+    one; the event's refresh token is then proven at the OAuth server instead, and
+    only after that proof is the new token accepted.
+    """
+
+    def __init__(
+        self,
+        portals: TokenRepository,
+        gateway: Bitrix24Gateway,
+        rest: PortalRest,
+        events_url: str,
+        clock: Clock,
+    ) -> None:
+        self._portals = portals
+        self._gateway = gateway
+        self._rest = rest
+        self._events_url = events_url
+        self._clock = clock
+
+    async def __call__(self, update: AppUpdate) -> Portal:
+        portal = self._portals.get(update.member_id)
+        if portal is None or not portal.is_active:
+            raise Unauthorized(f"update for unknown member_id={update.member_id}")
+
+        now = self._clock()
+        if not portal.application_token_matches(update.application_token):
+            grant = await prove_grant(
+                self._gateway,
+                update.refresh_token,
+                portal.member_id,
+                portal.client_endpoint,
+            )
+            portal.take_grant(grant, now)
+        portal.update_app(update.application_token, update.version, now)
+        self._portals.save(portal)
+
+        await bind_handlers(self._rest, portal.member_id, self._events_url)
+        logger.info(
+            "app updated member_id=%s version=%s", portal.member_id, update.version
+        )
+        return portal
+
+
+class UninstallApp:
+    """Forget a portal's tokens; with `clean`, forget everything about it."""
+
+    def __init__(self, portals: TokenRepository, clock: Clock) -> None:
+        self._portals = portals
+        self._clock = clock
+
+    def __call__(self, portal: Portal, clean: bool) -> None:
+        if clean:
+            self._portals.delete(portal.member_id)
+        else:
+            portal.uninstall(self._clock())
+            self._portals.save(portal)
+        logger.info("app uninstalled member_id=%s clean=%s", portal.member_id, clean)

@@ -1,0 +1,43 @@
+"""Proving that tokens offered in a request were issued for the portal it names.
+
+Install and update requests arrive without a signature, so anyone can send one.
+The OAuth server is the one documented authority: refreshing the offered refresh
+token answers with the `member_id` and `client_endpoint` the tokens belong to.
+"""
+
+import logging
+
+from application.errors import AuthRejected, TokensNotProven
+from application.ports import Bitrix24Gateway
+from domain.portal import Grant
+
+logger = logging.getLogger(__name__)
+
+
+def same_endpoint(left: str, right: str) -> bool:
+    """Compare two client endpoints, ignoring case of the host and a final slash."""
+    return left.rstrip("/").lower() == right.rstrip("/").lower()
+
+
+async def prove_grant(
+    gateway: Bitrix24Gateway, refresh_token: str, member_id: str, client_endpoint: str
+) -> Grant:
+    """A fresh grant for the portal, or `TokensNotProven` if the token is not its own.
+
+    The offered refresh token is spent by the proof; the returned grant replaces it.
+    """
+    if not refresh_token:
+        raise TokensNotProven(f"no refresh token to prove member_id={member_id}")
+
+    try:
+        grant = await gateway.refresh(refresh_token)
+    except AuthRejected as error:
+        logger.warning("token proof refused member_id=%s", member_id)
+        raise TokensNotProven(f"tokens rejected for member_id={member_id}") from error
+
+    if grant.member_id != member_id or not same_endpoint(
+        grant.client_endpoint or "", client_endpoint
+    ):
+        logger.warning("token proof mismatch member_id=%s", member_id)
+        raise TokensNotProven(f"tokens belong to another portal than {member_id}")
+    return grant

@@ -1,0 +1,228 @@
+"""`EmulatorClient`: the control API as typed async methods.
+
+    async with EmulatorClient(base_url) as emulator:
+        portal = await emulator.create_portal(language="ru")
+        await emulator.install(portal.member_id, flow="ui")
+        contact_id = await emulator.add_contact(portal.member_id, NAME="иван")
+        await emulator.wait_for_deliveries()
+
+Pass `transport=httpx.ASGITransport(app)` to talk to an in-process app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+_POLL_INTERVAL = 0.02
+
+
+class EmulatorControlError(Exception):
+    """The control API refused a request (unknown portal, bad body, ...)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PortalInfo:
+    """A newly created portal's identity."""
+
+    member_id: str
+    domain: str
+    client_endpoint: str
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """How an install went: `installed`, and the app's HTTP answer or error."""
+
+    installed: bool
+    status: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """The delivery log and how many deliveries are still on their way."""
+
+    records: list[dict[str, Any]]
+    in_flight: int
+
+
+class EmulatorClient:
+    """Async client of the emulator's control API at `base_url`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, transport=transport, timeout=timeout
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- portals and the app ----------------------------------------------------
+
+    async def create_portal(self, language: str = "en") -> PortalInfo:
+        body = await self._request("POST", "/control/portals", {"language": language})
+        return PortalInfo(body["member_id"], body["domain"], body["client_endpoint"])
+
+    async def portal(self, member_id: str) -> dict[str, Any]:
+        """The portal's state: installed, bindings, refreshes, tokens, ..."""
+        state: dict[str, Any] = await self._request("GET", _portal(member_id))
+        return state
+
+    async def install(self, member_id: str, flow: str = "event") -> InstallResult:
+        body = await self._request(
+            "POST", _portal(member_id, "install"), {"flow": flow}
+        )
+        return InstallResult(body["installed"], body["status"], body["error"])
+
+    async def update_app(
+        self, member_id: str, version: str, drop_handlers: bool = False
+    ) -> int:
+        """Publish `version` on the portal; returns ONAPPUPDATE deliveries queued."""
+        body = {"version": version, "drop_handlers": drop_handlers}
+        answer = await self._request("POST", _portal(member_id, "update-app"), body)
+        return int(answer["deliveries"])
+
+    async def uninstall(self, member_id: str, clean: bool = True) -> int:
+        """Uninstall the app; returns ONAPPUNINSTALL deliveries queued."""
+        answer = await self._request(
+            "POST", _portal(member_id, "uninstall"), {"clean": clean}
+        )
+        return int(answer["deliveries"])
+
+    async def expire_tokens(self, member_id: str) -> int:
+        answer = await self._request("POST", _portal(member_id, "expire-tokens"))
+        return int(answer["expired"])
+
+    async def app(self) -> dict[str, Any]:
+        registration: dict[str, Any] = await self._request("GET", "/control/app")
+        return registration
+
+    async def change_app(self, **changes: Any) -> dict[str, Any]:
+        registration: dict[str, Any] = await self._request(
+            "PUT", "/control/app", changes
+        )
+        return registration
+
+    async def reset(self) -> None:
+        await self._request("POST", "/control/reset")
+
+    # -- contacts -----------------------------------------------------------------
+
+    async def add_contact(
+        self, member_id: str, actor: str = "user", **fields: Any
+    ) -> str:
+        """A user (or `actor="robot"`) adds a contact; returns its ID."""
+        path = _portal(member_id, "contacts")
+        body = await self._request("POST", path, fields, {"actor": actor})
+        return str(body["id"])
+
+    async def edit_contact(
+        self, member_id: str, contact_id: str, actor: str = "user", **fields: Any
+    ) -> None:
+        path = _portal(member_id, f"contacts/{contact_id}")
+        await self._request("PATCH", path, fields, {"actor": actor})
+
+    async def get_contact(self, member_id: str, contact_id: str) -> dict[str, Any]:
+        contact: dict[str, Any] = await self._request(
+            "GET", _portal(member_id, f"contacts/{contact_id}")
+        )
+        return contact
+
+    async def list_contacts(self, member_id: str) -> list[dict[str, Any]]:
+        contacts: list[dict[str, Any]] = await self._request(
+            "GET", _portal(member_id, "contacts")
+        )
+        return contacts
+
+    async def delete_contact(
+        self, member_id: str, contact_id: str, silent: bool = False, actor: str = "user"
+    ) -> None:
+        query = {"actor": actor, "silent": "1" if silent else "0"}
+        path = _portal(member_id, f"contacts/{contact_id}")
+        await self._request("DELETE", path, None, query)
+
+    # -- logs ----------------------------------------------------------------------
+
+    async def calls(self, member_id: str) -> list[dict[str, Any]]:
+        """REST calls the portal served: method, params, status, error."""
+        calls: list[dict[str, Any]] = await self._request(
+            "GET", _portal(member_id, "calls")
+        )
+        return calls
+
+    async def deliveries(self, member_id: str | None = None) -> Deliveries:
+        """Event deliveries of one portal, or of all portals."""
+        path = _portal(member_id, "deliveries") if member_id else "/control/deliveries"
+        body = await self._request("GET", path)
+        return Deliveries(body["deliveries"], int(body["in_flight"]))
+
+    # The timeout bounds polling of a remote queue, not one local await.
+    async def wait_for_deliveries(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        member_id: str | None = None,
+    ) -> Deliveries:
+        """Poll until no delivery is in flight; raises TimeoutError after `timeout`.
+
+        Deliveries that the app's handlers cause in turn (its own REST updates
+        fire events) are waited for too, as long as they start in time.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await self.deliveries(member_id)
+            if found.in_flight == 0:
+                return found
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{found.in_flight} deliveries still in flight")
+            await asyncio.sleep(_POLL_INTERVAL)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Any:
+        response = await self._http.request(method, path, json=body, params=query)
+        if response.status_code >= 400:
+            raise EmulatorControlError(response.status_code, _message(response))
+        return response.json()
+
+
+def _portal(member_id: str, tail: str = "") -> str:
+    path = f"/control/portals/{member_id}"
+    return f"{path}/{tail}" if tail else path
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error", response.text))
+    except ValueError:
+        return response.text

@@ -1,0 +1,98 @@
+"""The `b24names` command line: serve, emulator, demo and format."""
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from domain.errors import B24NamesError
+
+#: Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration.
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand and return its exit code."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is not _emulator and extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.emulator_args = extra
+    command: Callable[[argparse.Namespace], int] = args.command
+
+    try:
+        return command(args)
+    except B24NamesError as error:
+        print(f"b24names: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from entrypoints.format_command import add_format_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="b24names", description="Keeps Bitrix24 contact names tidy."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web service (B24_* variables)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(command=_serve)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="run the local Bitrix24 emulator (see docs/emulator.md)",
+        add_help=False,
+    )
+    emulator.set_defaults(command=_emulator)
+
+    demo = commands.add_parser("demo", help="show the service on two emulated portals")
+    demo.set_defaults(command=_demo)
+
+    fmt = commands.add_parser("format", help="format names read from standard input")
+    add_format_arguments(fmt)
+    fmt.set_defaults(command=_format)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from entrypoints.container import Container
+    from entrypoints.settings import Settings
+    from entrypoints.web import create_app
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    app = create_app(Container(settings=settings))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from emulator.server import main as emulator_main
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return emulator_main(args.emulator_args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from entrypoints.demo import run_demo
+
+    return run_demo()
+
+
+def _format(args: argparse.Namespace) -> int:
+    from entrypoints.format_command import run_format
+
+    return run_format(args, sys.stdin, sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

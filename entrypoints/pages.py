@@ -1,0 +1,64 @@
+"""The HTML the service shows inside Bitrix24's frame.
+
+Every value that comes from a portal is escaped; no token is ever rendered.
+"""
+
+from html import escape
+
+from application.page import PortalView
+
+#: Bitrix24's JavaScript library, which the frame needs for `BX24.installFinish()`.
+BX24_SCRIPT = '<script src="//api.bitrix24.com/api/v1/"></script>'
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Tidy contact names</title>
+{head}
+</head>
+<body>
+<h1>Tidy contact names</h1>
+{body}
+</body>
+</html>
+"""
+
+_ABOUT = (
+    "<p>When a CRM contact is added or changed, this app formats its first name, "
+    "middle name and last name the way a careful person writes them "
+    "(<code>JOHN smith</code> becomes <code>John Smith</code>, "
+    "<code>иванов</code> becomes <code>Иванов</code>) and saves only the fields "
+    "that changed.</p>"
+)
+
+
+def install_finished(domain: str) -> str:
+    """The install page: tells Bitrix24 the install is complete."""
+    body = (
+        f"<p>Installed on {escape(domain)}. New and changed contacts will now get "
+        "tidy names.</p>\n"
+        "<script>BX24.init(function () { BX24.installFinish(); });</script>"
+    )
+    return _PAGE.format(head=BX24_SCRIPT, body=body)
+
+
+def app_page(view: PortalView | None) -> str:
+    """The app's main page; the portal's state only when `view` is given."""
+    if view is None:
+        return _PAGE.format(head="", body=_ABOUT)
+
+    fields = ", ".join(field.value for field in view.fields) or "none"
+    state = "on" if view.formatting_enabled and view.active else "off"
+    rows = (
+        ("Portal", view.domain),
+        ("Formatting", state),
+        ("Fields formatted", fields),
+        ("Name language", view.name_language),
+        ("Installed", view.installed_at.isoformat(timespec="seconds")),
+    )
+    table = "\n".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>"
+        for label, value in rows
+    )
+    return _PAGE.format(head="", body=f"{_ABOUT}\n<table>\n{table}\n</table>")

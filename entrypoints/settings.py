@@ -1,0 +1,77 @@
+"""The service's configuration, read from environment variables."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from application.errors import ConfigurationError
+
+DEFAULT_OAUTH_URL = "https://oauth.bitrix.info"
+DEFAULT_DATA_DIR = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service needs to know about its deployment.
+
+    `public_url` is the base address Bitrix24 reaches the service at; the install
+    and events handlers hang below it.
+    """
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    public_url: str
+    storage_url: str
+    oauth_url: str = DEFAULT_OAUTH_URL
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.public_url}/events"
+
+    @property
+    def install_url(self) -> str:
+        return f"{self.public_url}/install"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        """Read `B24_*` variables; `ConfigurationError` names any missing or bad."""
+        data_dir = Path(environ.get("B24_DATA_DIR", DEFAULT_DATA_DIR))
+        default_storage = f"sqlite:///{data_dir / 'b24names.sqlite3'}"
+        return cls(
+            client_id=_required(environ, "B24_CLIENT_ID"),
+            client_secret=_required(environ, "B24_CLIENT_SECRET"),
+            public_url=_url(environ, "B24_PUBLIC_URL", None),
+            storage_url=environ.get("B24_STORAGE_URL") or default_storage,
+            oauth_url=_url(environ, "B24_OAUTH_URL", DEFAULT_OAUTH_URL),
+        )
+
+
+#: Every variable `Settings.from_env` reads, for documentation and checks.
+VARIABLES = (
+    "B24_CLIENT_ID",
+    "B24_CLIENT_SECRET",
+    "B24_PUBLIC_URL",
+    "B24_STORAGE_URL",
+    "B24_OAUTH_URL",
+    "B24_DATA_DIR",
+)
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"{name} is not set")
+    return value
+
+
+def _url(environ: Mapping[str, str], name: str, default: str | None) -> str:
+    value = environ.get(name, "").strip() or default
+    if value is None:
+        raise ConfigurationError(f"{name} is not set")
+
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigurationError(f"{name} must be an http(s) URL")
+    return value.rstrip("/")

@@ -1,0 +1,215 @@
+"""The Starlette application: install and event handlers, the app's page, health.
+
+Handlers translate HTTP into use-case calls and back; every error of the service's
+tree is mapped to a status code in one table at the bottom of this module.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from application.contacts import FormatContact
+from application.errors import (
+    Bitrix24Error,
+    InvalidInput,
+    NotFound,
+    TokensNotProven,
+    Unauthorized,
+)
+from application.events import authenticate
+from application.page import DescribePortal, PortalView
+from domain.errors import B24NamesError
+from domain.portal import Portal
+from entrypoints import pages, payloads
+from entrypoints.container import Container
+from entrypoints.forms import DEFAULT_LIMITS, Form, parse_form, parse_query
+from entrypoints.payloads import EventEnvelope, event_envelope
+
+logger = logging.getLogger(__name__)
+
+EventHandler = Callable[[Request, EventEnvelope], Awaitable[Response]]
+
+
+def create_app(container: Container) -> Starlette:
+    """The web application over a wired container."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await container.http_client().aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/", app_page, methods=["GET", "POST"]),
+            Route("/install", install, methods=["POST"]),
+            Route("/events", events, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    return app
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+async def read_form(request: Request) -> Form:
+    """The body as a bracket-key form, refused past the size limit."""
+    limit = DEFAULT_LIMITS.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"body larger than {limit} bytes")
+
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise BodyTooLarge(f"body larger than {limit} bytes")
+    return parse_form(bytes(body))
+
+
+async def install(request: Request) -> Response:
+    """Both install flows: the ONAPPINSTALL event, or the install page (UI)."""
+    form = await read_form(request)
+
+    if "event" in form:
+        return await _install_event(request, event_envelope(form))
+
+    query = parse_query(request.url.query.encode())
+    portal = await _container(request).install_app()(
+        payloads.install_from_page(query, form)
+    )
+    return HTMLResponse(pages.install_finished(portal.domain))
+
+
+async def events(request: Request) -> Response:
+    """Every event Bitrix24 delivers; unknown events are acknowledged and ignored."""
+    envelope = event_envelope(await read_form(request))
+
+    handler = EVENT_HANDLERS.get(envelope.name)
+    if handler is None:
+        logger.info(
+            "event ignored event=%s member_id=%s", envelope.name, envelope.member_id
+        )
+        return JSONResponse({"result": "ignored"})
+    return await handler(request, envelope)
+
+
+async def _install_event(request: Request, envelope: EventEnvelope) -> Response:
+    if envelope.name != "ONAPPINSTALL":
+        raise InvalidInput(f"event {envelope.name} is not an install")
+
+    await _container(request).install_app()(payloads.install_from_event(envelope))
+    return JSONResponse({"result": "installed"})
+
+
+async def _contact_changed(request: Request, envelope: EventEnvelope) -> Response:
+    container = _container(request)
+    portal = authenticate(
+        container.portals(), envelope.member_id, envelope.application_token
+    )
+    contact_id = payloads.contact_id(envelope)
+
+    task = BackgroundTask(
+        _format_in_background, container.format_contact(), portal, contact_id
+    )
+    return JSONResponse({"result": "accepted"}, background=task)
+
+
+async def _format_in_background(
+    use_case: FormatContact, portal: Portal, contact_id: str
+) -> None:
+    try:
+        await use_case(portal, contact_id)
+    except B24NamesError as error:
+        logger.error(
+            "contact not formatted member_id=%s contact_id=%s error=%s",
+            portal.member_id,
+            contact_id,
+            type(error).__name__,
+        )
+
+
+async def _app_updated(request: Request, envelope: EventEnvelope) -> Response:
+    await _container(request).update_app()(payloads.app_update(envelope))
+    return JSONResponse({"result": "updated"})
+
+
+async def _app_uninstalled(request: Request, envelope: EventEnvelope) -> Response:
+    container = _container(request)
+    portal = authenticate(
+        container.portals(), envelope.member_id, envelope.application_token
+    )
+
+    container.uninstall_app()(portal, payloads.clean_requested(envelope))
+    return JSONResponse({"result": "uninstalled"})
+
+
+EVENT_HANDLERS: dict[str, EventHandler] = {
+    "ONAPPINSTALL": _install_event,
+    "ONCRMCONTACTADD": _contact_changed,
+    "ONCRMCONTACTUPDATE": _contact_changed,
+    "ONAPPUPDATE": _app_updated,
+    "ONAPPUNINSTALL": _app_uninstalled,
+}
+
+
+async def app_page(request: Request) -> Response:
+    """The app's page inside Bitrix24; portal data only for a proven caller."""
+    view: PortalView | None = None
+    if request.method == "POST":
+        form = await read_form(request)
+        member_id = payloads.optional_member_id(form)
+        auth_id = payloads.optional_token(form, "AUTH_ID")
+        if member_id and auth_id:
+            container = _container(request)
+            view = await DescribePortal(container.portals(), container.gateway())(
+                member_id, auth_id
+            )
+    return HTMLResponse(pages.app_page(view))
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+class BodyTooLarge(InvalidInput):
+    """The request body exceeds the accepted size."""
+
+
+def _error(status: int) -> Callable[[Request, Exception], Response]:
+    def handle(request: Request, error: Exception) -> Response:
+        if status >= 500:
+            logger.error("request failed path=%s error=%r", request.url.path, error)
+            message = "the service could not complete the request"
+            if isinstance(error, Bitrix24Error):
+                message = f"Bitrix24 answered: {error.code or 'error'}"
+        else:
+            message = str(error)
+        return JSONResponse(
+            {"error": type(error).__name__, "error_description": message},
+            status_code=status,
+        )
+
+    return handle
+
+
+EXCEPTION_HANDLERS = {
+    BodyTooLarge: _error(413),
+    InvalidInput: _error(400),
+    TokensNotProven: _error(403),
+    Unauthorized: _error(401),
+    NotFound: _error(404),
+    Bitrix24Error: _error(502),
+    B24NamesError: _error(500),
+}

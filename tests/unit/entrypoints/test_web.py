@@ -1,0 +1,246 @@
+"""The web endpoints with the documented payloads, encoded as Bitrix24 sends them."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from dependency_injector import providers
+
+from adapters.memory import InMemoryTokenRepository
+from entrypoints.container import Container
+from entrypoints.settings import Settings
+from entrypoints.web import create_app
+from tests.fakes import FakeBitrix24, fixed_clock
+from tests.samples import encode_form, sample
+
+pytestmark = pytest.mark.anyio
+
+MEMBER_ID = "a223c6b3710f85df22e9377d6c4f7553"
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+SETTINGS = Settings(
+    client_id="local.app",
+    client_secret="secret",
+    public_url="https://names.example.com",
+    storage_url="memory://",
+)
+
+
+class Service:
+    def __init__(self) -> None:
+        self.bitrix = FakeBitrix24()
+        self.portals = InMemoryTokenRepository()
+        self.container = Container(settings=SETTINGS)
+        self.container.portals.override(providers.Object(self.portals))
+        self.container.gateway.override(providers.Object(self.bitrix))
+        self.container.clock.override(providers.Object(fixed_clock))
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(create_app(self.container)),
+            base_url="https://names.example.com",
+        )
+
+    async def post(
+        self, path: str, data: dict[str, Any], query: str = ""
+    ) -> httpx.Response:
+        url = f"{path}?{query}" if query else path
+        return await self.client.post(url, content=encode_form(data), headers=FORM)
+
+    async def install_by_event(self) -> dict[str, Any]:
+        event = sample("onappinstall")
+        portal = self.bitrix.add_portal(MEMBER_ID, event["auth"]["domain"])
+        portal.refresh_tokens.add(event["auth"]["refresh_token"])
+        assert (await self.post("/install", event)).status_code == 200
+        return event
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[Service]:
+    subject = Service()
+    async with subject.client:
+        yield subject
+
+
+def contact_event(token: str = "51856fefc120afa4b628cc82d3935cce") -> dict[str, Any]:
+    event = sample("oncrmcontactupdate")
+    event["auth"]["application_token"] = token
+    return event
+
+
+async def test_install_event_stores_portal_and_binds_handlers(service: Service) -> None:
+    await service.install_by_event()
+
+    stored = service.portals.get(MEMBER_ID)
+    assert stored is not None
+    assert stored.domain == "some-domain.bitrix24.com"
+    assert stored.language == "de"
+    handlers = {b["handler"] for b in service.bitrix.portals[MEMBER_ID].bindings}
+    assert handlers == {"https://names.example.com/events"}
+
+
+async def test_ui_install_answers_page_that_finishes_install(service: Service) -> None:
+    install = sample("ui-install")
+    portal = service.bitrix.add_portal(MEMBER_ID, "portal.bitrix24.com")
+    portal.refresh_tokens.add(install["form"]["REFRESH_ID"])
+    query = "&".join(f"{k}={v}" for k, v in install["query"].items())
+
+    response = await service.post("/install", install["form"], query=query)
+
+    assert response.status_code == 200
+    assert "BX24.installFinish()" in response.text
+    stored = service.portals.get(MEMBER_ID)
+    assert stored is not None
+    assert stored.client_endpoint == "https://portal.bitrix24.com/rest/"
+    assert stored.application_token == install["form"]["APPLICATION_TOKEN"]
+    assert install["form"]["AUTH_ID"] not in response.text
+
+
+async def test_forged_install_is_refused_with_403(service: Service) -> None:
+    service.bitrix.add_portal(MEMBER_ID, "some-domain.bitrix24.com")
+
+    response = await service.post("/install", sample("onappinstall"))
+
+    assert response.status_code == 403
+    assert service.portals.get(MEMBER_ID) is None
+
+
+async def test_contact_event_formats_contact_after_answering(service: Service) -> None:
+    await service.install_by_event()
+    service.bitrix.portals[MEMBER_ID].contacts["82"] = {
+        "NAME": "JOHN",
+        "LAST_NAME": "smith",
+    }
+
+    response = await service.post("/events", contact_event())
+
+    assert response.status_code == 200
+    assert service.bitrix.portals[MEMBER_ID].contacts["82"] == {
+        "NAME": "John",
+        "LAST_NAME": "Smith",
+    }
+
+
+@pytest.mark.parametrize("token", ["0" * 32, "", "51856fefc120afa4b628cc82d3935cc"])
+async def test_event_with_wrong_application_token_gets_401_and_runs_nothing(
+    service: Service, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await service.install_by_event()
+    calls_before = len(service.bitrix.calls)
+
+    response = await service.post("/events", contact_event(token))
+
+    assert response.status_code in {400, 401}
+    assert response.json()["error"]
+    assert len(service.bitrix.calls) == calls_before
+    if token:
+        assert response.status_code == 401
+        assert MEMBER_ID in caplog.text
+        assert token not in caplog.text
+
+
+async def test_event_for_unknown_portal_gets_401(service: Service) -> None:
+    response = await service.post("/events", contact_event())
+
+    assert response.status_code == 401
+    assert service.bitrix.calls == []
+
+
+async def test_unknown_event_is_acknowledged_and_ignored(service: Service) -> None:
+    event = contact_event()
+    event["event"] = "ONCRMDEALADD"
+
+    response = await service.post("/events", event)
+
+    assert response.status_code == 200
+    assert response.json() == {"result": "ignored"}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"event=ONCRMCONTACTUPDATE", "auth is missing"),
+        (b"event=ONCRMCONTACTUPDATE&auth[member_id]=../../etc", "member_id"),
+        (b"auth[member_id]=a223c6b3710f85df22e9377d6c4f7553", "event is missing"),
+        (b"event=X&event[a]=1", "group"),
+    ],
+)
+async def test_malformed_event_gets_400_naming_the_problem(
+    service: Service, body: bytes, reason: str
+) -> None:
+    response = await service.client.post("/events", content=body, headers=FORM)
+
+    assert response.status_code == 400
+    assert reason in response.json()["error_description"]
+
+
+async def test_contact_event_without_contact_id_gets_400(service: Service) -> None:
+    await service.install_by_event()
+    event = contact_event()
+    del event["data"]
+
+    response = await service.post("/events", event)
+
+    assert response.status_code == 400
+
+
+async def test_oversized_body_gets_413(service: Service) -> None:
+    response = await service.client.post(
+        "/events", content=b"a=" + b"x" * 70_000, headers=FORM
+    )
+
+    assert response.status_code == 413
+
+
+async def test_uninstall_with_clean_deletes_portal(service: Service) -> None:
+    await service.install_by_event()
+
+    response = await service.post("/events", sample("onappuninstall"))
+
+    assert response.status_code == 200
+    assert service.portals.get(MEMBER_ID) is None
+
+
+async def test_spoofed_uninstall_changes_nothing(service: Service) -> None:
+    await service.install_by_event()
+    event = sample("onappuninstall")
+    event["auth"]["application_token"] = "f" * 32
+
+    response = await service.post("/events", event)
+
+    assert response.status_code == 401
+    assert service.portals.get(MEMBER_ID) is not None
+
+
+async def test_app_update_takes_new_application_token(service: Service) -> None:
+    await service.install_by_event()
+    update = sample("onappupdate")
+    update["auth"]["member_id"] = MEMBER_ID
+    service.bitrix.portals[MEMBER_ID].refresh_tokens.add(
+        update["auth"]["refresh_token"]
+    )
+
+    response = await service.post("/events", update)
+
+    assert response.status_code == 200
+    stored = service.portals.get(MEMBER_ID)
+    assert stored is not None
+    assert stored.application_token == update["auth"]["application_token"]
+    assert stored.app_version == "2"
+
+
+async def test_app_page_shows_portal_only_to_a_proven_user(service: Service) -> None:
+    await service.install_by_event()
+    access, _ = service.bitrix.issue_tokens(MEMBER_ID)
+
+    anonymous = await service.client.get("/")
+    proven = await service.post("/", {"member_id": MEMBER_ID, "AUTH_ID": access})
+    stranger = await service.post("/", {"member_id": MEMBER_ID, "AUTH_ID": "stolen"})
+
+    assert anonymous.status_code == 200
+    assert "some-domain.bitrix24.com" not in anonymous.text
+    assert "some-domain.bitrix24.com" in proven.text
+    assert access not in proven.text
+    assert stranger.status_code == 401
+
+
+async def test_health_answers_ok(service: Service) -> None:
+    assert (await service.client.get("/health")).json() == {"status": "ok"}
