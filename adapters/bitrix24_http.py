@@ -1,4 +1,9 @@
-"""`Bitrix24Gateway` over httpx: REST calls to portals and token refreshes.
+"""`Bitrix24Gateway` over httpx: REST calls and batches to portals, token refreshes.
+
+Before a request leaves, the portal's address must pass the `AddressPolicy` and
+the portal's `PortalRateLimiter` must have room for it. A portal that moved
+answers with a redirect; the same request is sent again to the new address, and
+the answer reports where the portal is now.
 
 Every answer is read in one of two interpreters, one for REST envelopes and one
 for the OAuth server, and every failure leaves as a `Bitrix24Error` subclass
@@ -8,14 +13,24 @@ message, a log line or a repr: text that could hold them is redacted first.
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
 
+from adapters.address_policy import AddressPolicy
+from adapters.batch_encoding import (
+    encode_commands,
+    error_parts,
+    php_map,
+    require_method_name,
+)
+from adapters.rate_limit import PortalRateLimiter
 from application.errors import (
+    AddressRefused,
     AuthRejected,
     Bitrix24Error,
     ClientRejected,
@@ -28,7 +43,12 @@ from application.errors import (
     TransportFailure,
     UnexpectedResponse,
 )
-from application.ports import Bitrix24Gateway, RestResponse
+from application.ports import (
+    BatchCommand,
+    BatchResponse,
+    Bitrix24Gateway,
+    RestResponse,
+)
 from domain.portal import Grant, Portal
 
 logger = logging.getLogger(__name__)
@@ -39,6 +59,10 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 _REDACTED = "[redacted]"
 
+#: Redirects followed for one request; a renamed portal needs one.
+MAX_REDIRECTS = 3
+_MOVED_STATUSES = frozenset({301, 302, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _RATE_LIMIT_CODES = frozenset(
     {"QUERY_LIMIT_EXCEEDED", "OVERLOAD_LIMIT", "OPERATION_TIME_LIMIT"}
@@ -54,37 +78,46 @@ _AUTH_CODES = frozenset(
     }
 )
 
-_ErrorRule = tuple[Callable[[int, str, str], bool], type[Bitrix24Error]]
+_ErrorRule = tuple[Callable[[int | None, str, str], bool], type[Bitrix24Error]]
+
+
+def _server_error(status: int | None) -> bool:
+    return status is not None and status >= 500
+
 
 #: REST error envelopes, first match wins: (status, code, description) -> error.
+#: A failed command inside a batch has no status of its own: status is None.
 _REST_ERROR_RULES: tuple[_ErrorRule, ...] = (
     (lambda status, code, text: code == "expired_token", ExpiredToken),
     (lambda status, code, text: code in _RATE_LIMIT_CODES, RateLimited),
     (lambda status, code, text: status == 429, RateLimited),
     (lambda status, code, text: code in _AUTH_CODES, AuthRejected),
+    (lambda status, code, text: code == "PAYMENT_REQUIRED", AuthRejected),
     (lambda status, code, text: status in (401, 403), AuthRejected),
     (
         lambda status, code, text: (
-            status == 400 and not code and "not found" in text.lower()
+            status in (400, None) and not code and "not found" in text.lower()
         ),
         RemoteNotFound,
     ),
-    (lambda status, code, text: status >= 500, PortalUnavailable),
+    (lambda status, code, text: _server_error(status), PortalUnavailable),
 )
 
 #: OAuth error answers, first match wins, with the same signature.
 _OAUTH_ERROR_RULES: tuple[_ErrorRule, ...] = (
     (lambda status, code, text: code == "invalid_grant", RefreshTokenRejected),
     (lambda status, code, text: code == "invalid_client", ClientRejected),
-    (lambda status, code, text: status >= 500, PortalUnavailable),
+    (lambda status, code, text: code == "PAYMENT_REQUIRED", AuthRejected),
+    (lambda status, code, text: _server_error(status), PortalUnavailable),
 )
 
 
 def default_client() -> httpx.AsyncClient:
     """An async client with timeouts on every phase and bounded connection pools.
 
-    Redirects are not followed: a portal that moved answers 302 and the gateway
-    reports it rather than losing the POST body on the way.
+    The client follows no redirect: httpx would turn a redirected POST into a GET
+    without its body, so the gateway follows a moved portal itself, re-sending the
+    body to a target that passed the address policy.
     """
     return httpx.AsyncClient(
         timeout=DEFAULT_TIMEOUT,
@@ -103,6 +136,9 @@ class HttpxBitrix24Gateway(Bitrix24Gateway):
 
     `client` must carry a timeout for every phase (connect, read, write, pool);
     `default_client()` builds one. The gateway does not close the client.
+    `limiter` paces each portal (by default 2 requests per second after a burst
+    of 10) and `policy` decides which portal addresses may be reached (by default
+    public HTTPS hosts only). The OAuth server is configuration and is trusted.
     """
 
     def __init__(
@@ -112,6 +148,8 @@ class HttpxBitrix24Gateway(Bitrix24Gateway):
         client_id: str,
         client_secret: str,
         clock: Callable[[], datetime] = _utc_now,
+        limiter: PortalRateLimiter | None = None,
+        policy: AddressPolicy | None = None,
     ) -> None:
         _require_timeouts(client.timeout)
         _require_web_address(oauth_url)
@@ -123,42 +161,58 @@ class HttpxBitrix24Gateway(Bitrix24Gateway):
         self._client_id = client_id
         self._client_secret = client_secret
         self._clock = clock
+        self._limiter = PortalRateLimiter() if limiter is None else limiter
+        self._policy = AddressPolicy() if policy is None else policy
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(token_url={self._token_url!r}, "
-            f"client_id={self._client_id!r})"
+            f"client_id={self._client_id!r}, policy={self._policy!r})"
         )
 
     async def call(
         self, portal: Portal, method: str, params: Mapping[str, Any]
     ) -> RestResponse:
-        secrets = (portal.access_token, portal.refresh_token, self._client_secret)
-        url = f"{portal.client_endpoint}{method}"
+        require_method_name(method)
+        secrets = self._secrets(portal)
         body = {**params, "auth": portal.access_token}
 
         try:
-            response = await self._client.post(url, json=body, follow_redirects=False)
-        except httpx.InvalidURL as exc:
-            _log_failure(method, portal.member_id, None, exc)
-            raise PortalUnavailable(
-                description="the portal's address is not a valid URL"
-            ) from exc
-        except httpx.HTTPError as exc:
-            _log_failure(method, portal.member_id, None, exc)
-            raise _transport_failure(exc, secrets) from exc
-
-        logger.debug(
-            "bitrix24 call method=%s member_id=%s status=%s",
-            method,
-            portal.member_id,
-            response.status_code,
-        )
-        try:
-            return _read_rest_answer(response, secrets)
+            response, moved_to = await self._exchange(
+                portal, method, body, [method], secrets
+            )
+            answer = self._read_rest(portal, method, response, secrets)
         except Bitrix24Error as exc:
-            _log_failure(method, portal.member_id, response.status_code, exc)
+            _log_failure(method, portal.member_id, exc)
             raise
+
+        return replace(answer, moved_to=moved_to)
+
+    async def batch(
+        self,
+        portal: Portal,
+        commands: Mapping[str, BatchCommand],
+        halt: bool = False,
+    ) -> BatchResponse:
+        cmd = encode_commands(commands)
+        if not cmd:
+            return BatchResponse(results={}, errors={})
+        secrets = self._secrets(portal)
+        body = {"cmd": cmd, "halt": 1 if halt else 0, "auth": portal.access_token}
+        # A batch carrying a paused method would only collect its refusal again.
+        methods = ["batch", *(method for method, _ in commands.values())]
+
+        try:
+            response, moved_to = await self._exchange(
+                portal, "batch", body, methods, secrets
+            )
+            answer = self._read_rest(portal, "batch", response, secrets)
+            results, errors = self._batch_parts(portal, commands, answer, secrets)
+        except Bitrix24Error as exc:
+            _log_failure("batch", portal.member_id, exc)
+            raise
+
+        return BatchResponse(results=results, errors=errors, moved_to=moved_to)
 
     async def refresh(self, refresh_token: str) -> Grant:
         secrets = (refresh_token, self._client_secret)
@@ -174,13 +228,14 @@ class HttpxBitrix24Gateway(Bitrix24Gateway):
                 self._token_url, params=query, follow_redirects=False
             )
         except httpx.HTTPError as exc:
-            _log_failure("oauth.refresh", None, None, exc)
-            raise _transport_failure(exc, secrets) from exc
+            error = _transport_failure(exc, secrets)
+            _log_failure("oauth.refresh", None, error)
+            raise error from exc
 
         try:
             grant = _read_oauth_answer(response, secrets, self._clock)
         except Bitrix24Error as exc:
-            _log_failure("oauth.refresh", None, response.status_code, exc)
+            _log_failure("oauth.refresh", None, exc)
             raise
 
         logger.info(
@@ -189,6 +244,147 @@ class HttpxBitrix24Gateway(Bitrix24Gateway):
             response.status_code,
         )
         return grant
+
+    def _secrets(self, portal: Portal) -> tuple[str, ...]:
+        return (portal.access_token, portal.refresh_token, self._client_secret)
+
+    async def _exchange(
+        self,
+        portal: Portal,
+        method: str,
+        body: Mapping[str, Any],
+        methods: Sequence[str],
+        secrets: Iterable[str],
+    ) -> tuple[httpx.Response, str | None]:
+        """POST `body` to the portal's `method`, following the portal if it moved.
+
+        Returns the last answer and, when it came from another address than the
+        stored one, the portal's new client endpoint. Every request, redirected
+        ones included, passes the address policy and the rate limiter first.
+        """
+        first = _endpoint_url(portal.client_endpoint, method)
+        await self._policy.check(first, portal.domain)
+
+        url, visited = first, {first}
+        while True:
+            await self._limiter.acquire(portal.member_id, methods)
+            response = await self._post(url, body, secrets)
+            logger.debug(
+                "bitrix24 call method=%s member_id=%s status=%s",
+                method,
+                portal.member_id,
+                response.status_code,
+            )
+            if not _is_move(response):
+                moved_to = None if url == first else _endpoint_of(url, method)
+                return response, moved_to
+            if len(visited) > MAX_REDIRECTS:
+                raise PortalUnavailable(
+                    description=f"more than {MAX_REDIRECTS} redirects",
+                    status=response.status_code,
+                )
+
+            url = await self._follow(response, url, method, visited)
+            visited.add(url)
+            logger.info(
+                "bitrix24 portal redirected member_id=%s to host=%s",
+                portal.member_id,
+                url.host,
+            )
+
+    async def _post(
+        self, url: httpx.URL, body: Mapping[str, Any], secrets: Iterable[str]
+    ) -> httpx.Response:
+        try:
+            return await self._client.post(url, json=body, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise _transport_failure(exc, secrets) from exc
+
+    async def _follow(
+        self,
+        response: httpx.Response,
+        url: httpx.URL,
+        method: str,
+        visited: set[httpx.URL],
+    ) -> httpx.URL:
+        """Where a redirect leads, if that is the same method on a renamed portal.
+
+        A redirect within the same origin is a portal showing a notice (an expired
+        licence), not a rename; neither is a loop or a target that is no endpoint
+        of `method`. These raise `PortalUnavailable`; a target the address policy
+        refuses raises `AddressRefused`.
+        """
+        status = response.status_code
+        try:
+            target = url.join(response.headers["location"])
+        except httpx.InvalidURL as exc:
+            raise PortalUnavailable(
+                description="redirected to an invalid address", status=status
+            ) from exc
+
+        if _origin(target) == _origin(url):
+            raise PortalUnavailable(
+                description=f"redirected within {url.host}", status=status
+            )
+        if target in visited:
+            raise PortalUnavailable(
+                description=f"redirect loop through {target.host}", status=status
+            )
+        if not target.path.lower().endswith(f"/{method.lower()}"):
+            raise PortalUnavailable(
+                description=f"redirected to {target.host}, which is no REST endpoint",
+                status=status,
+            )
+
+        await self._policy.check(target, target.netloc.decode("ascii"))
+        return target
+
+    def _read_rest(
+        self,
+        portal: Portal,
+        method: str,
+        response: httpx.Response,
+        secrets: Iterable[str],
+    ) -> RestResponse:
+        try:
+            return _read_rest_answer(response, secrets)
+        except RateLimited as exc:
+            self._learn_limit(portal.member_id, method, exc)
+            raise
+
+    def _batch_parts(
+        self,
+        portal: Portal,
+        commands: Mapping[str, BatchCommand],
+        answer: RestResponse,
+        secrets: Iterable[str],
+    ) -> tuple[dict[str, Any], dict[str, Bitrix24Error]]:
+        """Per-command results and errors of a batch answer (extra parts ignored)."""
+        parts = answer.result if isinstance(answer.result, dict) else {}
+        results = php_map(parts.get("result"))
+        failures = php_map(parts.get("result_error") or {})
+        if results is None or failures is None:
+            raise UnexpectedResponse(description="not a batch answer", status=200)
+
+        errors: dict[str, Bitrix24Error] = {}
+        for key, entry in failures.items():
+            error = _command_error(entry, secrets)
+            if isinstance(error, RateLimited):
+                method = commands[key][0] if key in commands else "batch"
+                self._learn_limit(portal.member_id, method, error)
+            errors[key] = error
+        return results, errors
+
+    def _learn_limit(self, member_id: str, method: str, error: RateLimited) -> None:
+        """Let the limiter hear the portal's refusal; tell the caller when to retry."""
+        if error.code == "OPERATION_TIME_LIMIT" or (
+            error.status == 429 and error.code not in _RATE_LIMIT_CODES
+        ):
+            error.retry_at = self._limiter.pause_method(
+                member_id, method, error.retry_at
+            )
+        else:
+            error.retry_at = self._limiter.slow_down(member_id)
 
 
 def _require_timeouts(timeout: httpx.Timeout) -> None:
@@ -233,21 +429,45 @@ def _without_query(value: object) -> object:
     return value
 
 
-def _log_failure(
-    method: str, member_id: str | None, status: int | None, error: Exception
-) -> None:
+def _log_failure(method: str, member_id: str | None, error: Bitrix24Error) -> None:
     # Only the error's class and Bitrix24's code: their texts may quote a URL.
-    # An expired token is routine (tokens live an hour) and is refreshed.
-    level = logging.INFO if isinstance(error, ExpiredToken) else logging.WARNING
+    # An expired token is routine (tokens live an hour) and is refreshed, and a
+    # method refused here while it is paused was logged when the pause began.
+    routine = isinstance(error, ExpiredToken) or (
+        isinstance(error, RateLimited) and error.status is None
+    )
     logger.log(
-        level,
+        logging.INFO if routine else logging.WARNING,
         "bitrix24 call failed method=%s member_id=%s status=%s error=%s code=%s",
         method,
         member_id,
-        status,
+        error.status,
         type(error).__name__,
-        getattr(error, "code", ""),
+        error.code,
     )
+
+
+def _endpoint_url(client_endpoint: str, method: str) -> httpx.URL:
+    try:
+        return httpx.URL(f"{client_endpoint}{method}")
+    except httpx.InvalidURL as exc:
+        raise AddressRefused(
+            description="the portal's address is not a valid URL"
+        ) from exc
+
+
+def _endpoint_of(url: httpx.URL, method: str) -> str:
+    """The client endpoint of a method's URL (`https://x/rest/m`: `https://x/rest/`)."""
+    path = url.path[: len(url.path) - len(method)]
+    return str(url.copy_with(path=path, query=None, fragment=None))
+
+
+def _is_move(response: httpx.Response) -> bool:
+    return response.status_code in _MOVED_STATUSES and "location" in response.headers
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
 
 
 def _read_rest_answer(response: httpx.Response, secrets: Iterable[str]) -> RestResponse:
@@ -258,7 +478,10 @@ def _read_rest_answer(response: httpx.Response, secrets: Iterable[str]) -> RestR
 
     body = _json_object(response, secrets)
     if "error" in body:
-        raise _envelope_error(body, status, secrets, _REST_ERROR_RULES)
+        error = _envelope_error(body, status, secrets, _REST_ERROR_RULES)
+        if isinstance(error, RateLimited):
+            error.retry_at = _operating_reset_at(body)
+        raise error
     if status >= 500:
         raise PortalUnavailable(description="server error", status=status)
     if not response.is_success or "result" not in body:
@@ -277,7 +500,9 @@ def _read_oauth_answer(
     """The grant in an OAuth answer, or the error it stands for."""
     status = response.status_code
     if status == 404:
-        raise PortalUnavailable(description="the OAuth server knows no such portal")
+        raise PortalUnavailable(
+            "PORTAL_DELETED", "the OAuth server knows no such portal", status
+        )
 
     body = _json_object(response, secrets)
     if "error" in body:
@@ -318,7 +543,7 @@ def _json_object(response: httpx.Response, secrets: Iterable[str]) -> dict[str, 
 
 def _envelope_error(
     body: Mapping[str, Any],
-    status: int,
+    status: int | None,
     secrets: Iterable[str],
     rules: tuple[_ErrorRule, ...],
 ) -> Bitrix24Error:
@@ -328,6 +553,30 @@ def _envelope_error(
         if matches(status, code, description):
             return error(code, description, status)
     return Bitrix24Error(code, description, status)
+
+
+def _command_error(entry: object, secrets: Iterable[str]) -> Bitrix24Error:
+    """The error one failed batch command stands for, by the REST rules."""
+    parts = error_parts(entry)
+    if parts is None:
+        return UnexpectedResponse(description="unreadable error of a batch command")
+    code, description = parts
+    envelope = {"error": code, "error_description": description}
+    return _envelope_error(envelope, None, secrets, _REST_ERROR_RULES)
+
+
+def _operating_reset_at(body: Mapping[str, Any]) -> datetime | None:
+    """When the method's operating time frees up, as the answer's `time` says."""
+    timing = body.get("time")
+    if not isinstance(timing, dict):
+        return None
+    reset_at = timing.get("operating_reset_at")
+    if isinstance(reset_at, bool) or not isinstance(reset_at, int | float | str):
+        return None
+    try:
+        return datetime.fromtimestamp(float(reset_at), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _grant_from(

@@ -13,7 +13,12 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from adapters.records import portal_from_record, portal_to_record
+from adapters.records import (
+    REFRESH_DIGEST_FIELD,
+    portal_from_record,
+    portal_to_record,
+    refresh_token_digest,
+)
 from application.errors import ConfigurationError, StorageUnavailable
 from application.ports import TokenRepository
 from domain.portal import Portal
@@ -45,7 +50,7 @@ class MongoTokenRepository(TokenRepository):
         self._collection = collection
         self._client: MongoClient[Document] | None = None
 
-        with _driver_errors("create the member_id index"):
+        with driver_errors("create the member_id index"):
             collection.create_index(
                 [("member_id", ASCENDING)], unique=True, name=MEMBER_ID_INDEX
             )
@@ -60,14 +65,7 @@ class MongoTokenRepository(TokenRepository):
         Raises `ConfigurationError` for a malformed URL and `StorageUnavailable`
         when the server cannot be reached.
         """
-        try:
-            client: MongoClient[Document] = MongoClient(url, **CLIENT_OPTIONS)
-        except (PyMongoError, ValueError) as exc:
-            # The driver's message may quote the URL, password included.
-            raise ConfigurationError(
-                f"the MongoDB URL is not valid: {type(exc).__name__}"
-            ) from exc
-
+        client = open_client(url)
         try:
             repository = cls(client.get_default_database(database)[COLLECTION])
         except StorageUnavailable:
@@ -89,7 +87,7 @@ class MongoTokenRepository(TokenRepository):
             self._client = None
 
     def get(self, member_id: str) -> Portal | None:
-        with _driver_errors("read a portal"):
+        with driver_errors("read a portal"):
             record = self._collection.find_one(
                 {"member_id": member_id}, projection={"_id": False}
             )
@@ -99,19 +97,36 @@ class MongoTokenRepository(TokenRepository):
     def save(self, portal: Portal) -> None:
         record = portal_to_record(portal)
 
-        with _driver_errors("save a portal"):
+        with driver_errors("save a portal"):
             try:
                 self._upsert(record)
             except DuplicateKeyError:
                 # Two first saves raced and the other inserted; now ours replaces.
                 self._upsert(record)
 
+    def save_if_refresh_token(self, portal: Portal, expected: str) -> bool:
+        record = portal_to_record(portal)
+        # A document written before digests were kept holds its refresh token in
+        # plain, so it is compared as it is.
+        condition = {
+            "member_id": portal.member_id,
+            "$or": [
+                {REFRESH_DIGEST_FIELD: refresh_token_digest(expected)},
+                {REFRESH_DIGEST_FIELD: {"$exists": False}, "refresh_token": expected},
+            ],
+        }
+
+        with driver_errors("save a portal if its refresh token is unchanged"):
+            outcome = self._collection.replace_one(condition, record)
+
+        return outcome.matched_count == 1
+
     def delete(self, member_id: str) -> None:
-        with _driver_errors("delete a portal"):
+        with driver_errors("delete a portal"):
             self._collection.delete_one({"member_id": member_id})
 
     def list(self) -> list[Portal]:
-        with _driver_errors("list portals"):
+        with driver_errors("list portals"):
             records = list(
                 self._collection.find({}, projection={"_id": False}).sort(
                     "member_id", ASCENDING
@@ -126,8 +141,23 @@ class MongoTokenRepository(TokenRepository):
         )
 
 
+def open_client(url: str) -> "MongoClient[Document]":
+    """A client for `url` with `CLIENT_OPTIONS`; the caller closes it.
+
+    Raises `ConfigurationError` for a malformed URL, naming no part of it.
+    """
+    try:
+        return MongoClient(url, **CLIENT_OPTIONS)
+    except (PyMongoError, ValueError) as exc:
+        # The driver's message may quote the URL, password included.
+        raise ConfigurationError(
+            f"the MongoDB URL is not valid: {type(exc).__name__}"
+        ) from exc
+
+
 @contextmanager
-def _driver_errors(action: str) -> Iterator[None]:
+def driver_errors(action: str) -> Iterator[None]:
+    """Raise every driver error inside as `StorageUnavailable`, naming `action`."""
     try:
         yield
     except PyMongoError as exc:

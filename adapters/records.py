@@ -6,10 +6,11 @@ the precision MongoDB keeps, so every store gives back the same instant. They ar
 read back from aware or naive (taken as UTC) datetimes or from ISO 8601 strings.
 """
 
+import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from adapters.instants import read_instant, stored_instant
 from application.errors import StorageUnavailable
 from domain.names import NameField
 from domain.portal import NameSettings, Portal, PortalStatus
@@ -18,6 +19,10 @@ from domain.portal import NameSettings, Portal, PortalStatus
 RECORD_VERSION = 1
 
 TOKEN_FIELDS = ("access_token", "refresh_token", "application_token")
+
+#: The SHA-256 of the refresh token, kept beside the protected tokens so a store
+#: can compare-and-set on it: a protected token may differ at every save.
+REFRESH_DIGEST_FIELD = "refresh_token_sha256"
 
 
 def portal_to_record(portal: Portal) -> dict[str, Any]:
@@ -28,14 +33,16 @@ def portal_to_record(portal: Portal) -> dict[str, Any]:
         "domain": portal.domain,
         "client_endpoint": portal.client_endpoint,
         **_tokens_to_store(portal),
-        "expires_at": _stored_instant(portal.expires_at),
+        REFRESH_DIGEST_FIELD: refresh_token_digest(portal.refresh_token),
+        "expires_at": stored_instant(portal.expires_at),
         "scope": portal.scope,
         "language": portal.language,
-        "installed_at": _stored_instant(portal.installed_at),
-        "updated_at": _stored_instant(portal.updated_at),
+        "installed_at": stored_instant(portal.installed_at),
+        "updated_at": stored_instant(portal.updated_at),
         "status": portal.status.value,
         "app_version": portal.app_version,
         "settings": _settings_to_record(portal.settings),
+        "reinstall_needed": portal.reinstall_needed,
     }
 
 
@@ -65,15 +72,24 @@ def _portal_from(record: Mapping[str, Any]) -> Portal:
         access_token=tokens["access_token"],
         refresh_token=tokens["refresh_token"],
         application_token=tokens["application_token"],
-        expires_at=_read_instant(record["expires_at"]),
+        expires_at=read_instant(record["expires_at"]),
         scope=_text(record["scope"]),
         language=_text(record["language"]),
-        installed_at=_read_instant(record["installed_at"]),
-        updated_at=_read_instant(record["updated_at"]),
+        installed_at=read_instant(record["installed_at"]),
+        updated_at=read_instant(record["updated_at"]),
         status=PortalStatus(record["status"]),
         app_version=_text(record.get("app_version", "")),
         settings=_settings_from_record(record.get("settings", {})),
+        reinstall_needed=record.get("reinstall_needed", False) is True,
     )
+
+
+def refresh_token_digest(refresh_token: str) -> str:
+    """The hex SHA-256 of a refresh token.
+
+    Refresh tokens are long random strings, so their digest reveals nothing usable.
+    """
+    return hashlib.sha256(refresh_token.encode()).hexdigest()
 
 
 def _tokens_to_store(portal: Portal) -> dict[str, str]:
@@ -112,26 +128,6 @@ def _settings_from_record(record: Mapping[str, Any]) -> NameSettings:
         else frozenset(NameField(field) for field in fields),
         language=None if language is None else _text(language),
     )
-
-
-def _stored_instant(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"refusing to store a naive datetime {moment.isoformat()}")
-
-    utc = moment.astimezone(UTC)
-    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
-
-
-def _read_instant(value: object) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime, got {type(value).__name__}")
-
-    # MongoDB hands back naive datetimes that mean UTC.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _text(value: object) -> str:

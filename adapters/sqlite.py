@@ -1,23 +1,26 @@
 """A `TokenRepository` in an embedded SQLite file, the default store.
 
-Each operation opens its own short-lived connection, so the repository can be
-shared by threads, and several processes on one machine can use the same file:
-the database runs in WAL mode and waits on a busy timeout instead of failing when
-another writer holds the lock. Each portal is one row holding the JSON document
-built by `adapters.records`. The schema version lives in `PRAGMA user_version`
-and the statements in `_MIGRATIONS` bring an older file up to date.
+Connections come from `adapters.sqlite_files`: one per thread, WAL mode and a busy
+timeout, so threads and several processes on one machine can share the file. Each
+portal is one row holding the JSON document built by `adapters.records`. The
+schema version lives in `PRAGMA user_version` and the statements in `_MIGRATIONS`
+bring an older file up to date.
 """
 
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.records import portal_from_record, portal_to_record
+from adapters.records import (
+    REFRESH_DIGEST_FIELD,
+    portal_from_record,
+    portal_to_record,
+    refresh_token_digest,
+)
+from adapters.sqlite_files import DEFAULT_BUSY_TIMEOUT, SqliteFile
 from application.errors import StorageUnavailable
 from application.ports import TokenRepository
 from domain.portal import Portal
@@ -38,7 +41,18 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 SCHEMA_VERSION = len(_MIGRATIONS)
 
-DEFAULT_BUSY_TIMEOUT = 10.0
+#: A document written before digests were kept holds its refresh token in plain,
+#: so it is compared as it is.
+_COMPARE_AND_SAVE = """
+    UPDATE portals SET document = :document
+    WHERE member_id = :member_id AND (
+        json_extract(document, :digest_path) = :digest
+        OR (json_extract(document, :digest_path) IS NULL
+            AND json_extract(document, '$.refresh_token') = :expected)
+    )
+"""
+
+_DIGEST_PATH = f"$.{REFRESH_DIGEST_FIELD}"
 
 
 class SqliteTokenRepository(TokenRepository):
@@ -49,20 +63,18 @@ class SqliteTokenRepository(TokenRepository):
     """
 
     def __init__(self, path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
-        self._path = path
-        self._busy_timeout = busy_timeout
-
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageUnavailable(f"cannot create the folder of {path}") from exc
-        self._prepare()
+        self._file = SqliteFile(path, busy_timeout)
+        self._migrate()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self._path)!r})"
+        return f"{type(self).__name__}({str(self._file.path)!r})"
+
+    def close(self) -> None:
+        """Close the connections of every thread; later calls open new ones."""
+        self._file.close()
 
     def get(self, member_id: str) -> Portal | None:
-        with self._connection() as db:
+        with self._file.connection() as db:
             row = db.execute(
                 "SELECT document FROM portals WHERE member_id = ?", (member_id,)
             ).fetchone()
@@ -72,19 +84,34 @@ class SqliteTokenRepository(TokenRepository):
     def save(self, portal: Portal) -> None:
         document = _document_of(portal)
 
-        with self._connection() as db:
+        with self._file.connection() as db:
             db.execute(
                 "INSERT INTO portals (member_id, document) VALUES (?, ?)"
                 " ON CONFLICT (member_id) DO UPDATE SET document = excluded.document",
                 (portal.member_id, document),
             )
 
+    def save_if_refresh_token(self, portal: Portal, expected: str) -> bool:
+        terms = {
+            "document": _document_of(portal),
+            "member_id": portal.member_id,
+            "digest_path": _DIGEST_PATH,
+            "digest": refresh_token_digest(expected),
+            "expected": expected,
+        }
+
+        # One statement is one transaction: the compare and the write are atomic.
+        with self._file.connection() as db:
+            cursor = db.execute(_COMPARE_AND_SAVE, terms)
+
+        return cursor.rowcount == 1
+
     def delete(self, member_id: str) -> None:
-        with self._connection() as db:
+        with self._file.connection() as db:
             db.execute("DELETE FROM portals WHERE member_id = ?", (member_id,))
 
     def list(self) -> list[Portal]:
-        with self._connection() as db:
+        with self._file.connection() as db:
             rows = db.execute(
                 "SELECT document FROM portals ORDER BY member_id"
             ).fetchall()
@@ -94,41 +121,13 @@ class SqliteTokenRepository(TokenRepository):
     @property
     def schema_version(self) -> int:
         """The schema version recorded in the file."""
-        with self._connection() as db:
+        with self._file.connection() as db:
             return _user_version(db)
 
-    def _prepare(self) -> None:
-        with self._connection() as db:
-            # WAL is a property of the file: once set, every connection uses it.
-            (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
-            if str(mode).lower() != "wal":
-                logger.warning("sqlite without WAL path=%s mode=%s", self._path, mode)
-
-            # The write lock makes processes that open the file together migrate
-            # it once; leaving without COMMIT closes the connection, rolling back.
-            db.execute("BEGIN IMMEDIATE")
-            _migrate(db, self._path)
-            db.execute("COMMIT")
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection in autocommit mode, closed on leaving.
-
-        Every `sqlite3.Error` inside is raised as `StorageUnavailable`.
-        """
-        try:
-            db = sqlite3.connect(
-                self._path, timeout=self._busy_timeout, isolation_level=None
-            )
-        except sqlite3.Error as exc:
-            raise _unavailable(self._path, exc) from exc
-
-        try:
-            yield db
-        except sqlite3.Error as exc:
-            raise _unavailable(self._path, exc) from exc
-        finally:
-            db.close()
+    def _migrate(self) -> None:
+        # The write lock makes processes that open the file together migrate it once.
+        with self._file.transaction() as db:
+            _migrate(db, self._file.path)
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -149,12 +148,6 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
 def _user_version(db: sqlite3.Connection) -> int:
     (version,) = db.execute("PRAGMA user_version").fetchone()
     return int(version)
-
-
-def _unavailable(path: Path, exc: sqlite3.Error) -> StorageUnavailable:
-    logger.warning("sqlite failed path=%s error=%s", path, type(exc).__name__)
-    # SQLite's messages never quote bound values, so no token can reach them.
-    return StorageUnavailable(f"SQLite store {path} failed: {exc}")
 
 
 def _document_of(portal: Portal) -> str:

@@ -4,6 +4,8 @@ Adapters translate driver and HTTP failures into these classes in one place each
 chaining the original cause, so use cases never see an httpx or pymongo exception.
 """
 
+from datetime import datetime
+
 from domain.errors import B24NamesError
 
 
@@ -39,6 +41,15 @@ class ConfigurationError(B24NamesError):
     """The service's own configuration is wrong (for example its client secret)."""
 
 
+class SealingError(B24NamesError):
+    """Stored tokens cannot be unsealed with the configured keys.
+
+    The key file (or key variable) does not match the stored data: the key that
+    sealed it is missing, or the stored value is damaged. Nothing stored is changed
+    when this is raised, and the message names no token and no key.
+    """
+
+
 class Bitrix24Error(B24NamesError):
     """Bitrix24 (a portal or the OAuth server) answered with an error or not at all.
 
@@ -72,7 +83,21 @@ class ClientRejected(AuthRejected):
 
 
 class RateLimited(Bitrix24Error):
-    """The portal throttled us (request rate or a method's operating time)."""
+    """The portal throttled us (request rate or a method's operating time).
+
+    `retry_at` is the earliest moment a new attempt makes sense, when known.
+    """
+
+    def __init__(
+        self,
+        code: str = "",
+        description: str = "",
+        status: int | None = None,
+        *,
+        retry_at: datetime | None = None,
+    ) -> None:
+        super().__init__(code, description, status)
+        self.retry_at = retry_at
 
 
 class RemoteNotFound(Bitrix24Error):
@@ -89,3 +114,26 @@ class TransportFailure(Bitrix24Error):
 
 class UnexpectedResponse(Bitrix24Error):
     """An answer that is not the documented JSON envelope (HTML, truncated body)."""
+
+
+class AddressRefused(Bitrix24Error):
+    """A portal address was refused before anything was sent to it.
+
+    It is not HTTPS, names another host than the portal's domain, or leads to a
+    loopback, private or otherwise non-public network address. Retrying the same
+    address cannot help.
+    """
+
+
+#: Failures that may pass by themselves: the same request can be tried later.
+_TRANSIENT = (PortalUnavailable, UnexpectedResponse, TransportFailure, RateLimited)
+
+
+def is_transient(error: Bitrix24Error) -> bool:
+    """True when trying the same request again later may succeed.
+
+    A deleted portal (`PORTAL_DELETED`) stays deleted, whatever class carries it.
+    """
+    if error.code == "PORTAL_DELETED":
+        return False
+    return isinstance(error, _TRANSIENT)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from application.errors import Unauthorized
 from application.handlers import bind_handlers
-from application.ports import Bitrix24Gateway, Clock, TokenRepository
+from application.ports import Bitrix24Gateway, Clock, ContactInbox, TokenRepository
 from application.proof import prove_grant
 from application.rest import PortalRest
 from domain.portal import Portal
@@ -27,6 +27,25 @@ def authenticate(
         logger.warning("event refused member_id=%s", member_id)
         raise Unauthorized(f"event not accepted for member_id={member_id}")
     return portal
+
+
+class QueueContactChange:
+    """Accept a contact event: prove its origin, then queue the contact.
+
+    Only a durable write happens here, so Bitrix24 gets its answer at once; the
+    REST work is the workers' (Bitrix24 never re-sends an event it timed out on).
+    """
+
+    def __init__(
+        self, portals: TokenRepository, inbox: ContactInbox, clock: Clock
+    ) -> None:
+        self._portals = portals
+        self._inbox = inbox
+        self._clock = clock
+
+    def __call__(self, member_id: str, application_token: str, contact_id: str) -> None:
+        portal = authenticate(self._portals, member_id, application_token)
+        self._inbox.add(portal.member_id, contact_id, self._clock())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +105,22 @@ class UpdateApp:
 
 
 class UninstallApp:
-    """Forget a portal's tokens; with `clean`, forget everything about it."""
+    """Forget a portal's tokens; with `clean`, forget everything about it.
 
-    def __init__(self, portals: TokenRepository, clock: Clock) -> None:
+    Without `clean` the settings and the jobs stay for a reinstall (the workers
+    park the jobs: no token can run them).
+    """
+
+    def __init__(
+        self, portals: TokenRepository, inbox: ContactInbox, clock: Clock
+    ) -> None:
         self._portals = portals
+        self._inbox = inbox
         self._clock = clock
 
     def __call__(self, portal: Portal, clean: bool) -> None:
         if clean:
+            self._inbox.purge(portal.member_id)
             self._portals.delete(portal.member_id)
         else:
             portal.uninstall(self._clock())

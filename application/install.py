@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from application.handlers import bind_handlers
-from application.ports import Bitrix24Gateway, Clock, TokenRepository
+from application.ports import Bitrix24Gateway, Clock, ContactInbox, TokenRepository
 from application.proof import prove_grant
 from application.rest import PortalRest
 from domain.portal import Portal
@@ -30,19 +30,22 @@ class InstallApp:
 
     The offered tokens are proven at the OAuth server before anything is stored, so
     a forged install cannot replace a real portal's tokens. A reinstall replaces
-    tokens and address but keeps the administrator's settings; another portal's
-    record is never read or written.
+    tokens and address but keeps the administrator's settings, and sends the jobs
+    parked while the portal had no working tokens back to the queue; another
+    portal's record is never read or written.
     """
 
     def __init__(
         self,
         portals: TokenRepository,
+        inbox: ContactInbox,
         gateway: Bitrix24Gateway,
         rest: PortalRest,
         events_url: str,
         clock: Clock,
     ) -> None:
         self._portals = portals
+        self._inbox = inbox
         self._gateway = gateway
         self._rest = rest
         self._events_url = events_url
@@ -75,6 +78,8 @@ class InstallApp:
         if existing is not None:
             portal = existing.reinstalled(portal)
         self._portals.save(portal)
+        if existing is not None:
+            self._inbox.requeue_failed(portal.member_id, now)
 
         await bind_handlers(self._rest, portal.member_id, self._events_url)
         logger.info(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from application.errors import Bitrix24Error
 from domain.portal import Grant, Portal
 
 
@@ -26,6 +27,15 @@ class TokenRepository(ABC):
         """Insert the portal or replace the stored one with the same member_id."""
 
     @abstractmethod
+    def save_if_refresh_token(self, portal: Portal, expected: str) -> bool:
+        """Save `portal` only if the stored refresh token is still `expected`.
+
+        The compare-and-set that keeps two processes refreshing one portal from
+        overwriting each other's tokens. Returns False, saving nothing, when the
+        stored token differs or the portal is gone.
+        """
+
+    @abstractmethod
     def delete(self, member_id: str) -> None:
         """Forget everything stored for the portal; a no-op when there is none."""
 
@@ -36,11 +46,33 @@ class TokenRepository(ABC):
 
 @dataclass(frozen=True, slots=True)
 class RestResponse:
-    """A successful REST answer: `result`, and for lists `total` and `next`."""
+    """A successful REST answer: `result`, and for lists `total` and `next`.
+
+    `moved_to` is the portal's new client endpoint when the portal answered from a
+    new address (it was renamed); the caller stores it for the portal.
+    """
 
     result: Any
     total: int | None = None
     next: int | None = None
+    moved_to: str | None = None
+
+
+#: One command of a `batch` call: a REST method and its parameters.
+BatchCommand = tuple[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResponse:
+    """The answer of a `batch` call, per command key.
+
+    A command appears in `results` when it succeeded and in `errors` when it
+    failed; a command missing from both was not run (`halt` stopped the batch).
+    """
+
+    results: Mapping[str, Any]
+    errors: Mapping[str, Bitrix24Error]
+    moved_to: str | None = None
 
 
 class Bitrix24Gateway(ABC):
@@ -55,6 +87,21 @@ class Bitrix24Gateway(ABC):
         Raises a `Bitrix24Error` subclass: `ExpiredToken` when the access token has
         expired, `AuthRejected`, `RateLimited`, `RemoteNotFound`,
         `PortalUnavailable`, `TransportFailure` or `UnexpectedResponse`.
+        """
+
+    @abstractmethod
+    async def batch(
+        self,
+        portal: Portal,
+        commands: Mapping[str, BatchCommand],
+        halt: bool = False,
+    ) -> BatchResponse:
+        """Run up to 50 commands in one request (one unit of the portal's limit).
+
+        Keys must not be numeric. Parameters are encoded as Bitrix24 expects inside
+        `cmd`: bracket keys, booleans as `Y`/`N`, None and empty values kept as
+        empty. Raises `InvalidInput` for more than 50 commands or a numeric key, and
+        the same errors as `call` when the request as a whole fails.
         """
 
     @abstractmethod

@@ -1,26 +1,43 @@
-"""REST calls on behalf of a portal, with the token refresh Bitrix24 requires.
+"""REST calls on behalf of a portal, with the token care Bitrix24 requires.
 
 Access tokens live an hour. When a call meets `expired_token`, the portal's
 refresh token is traded for a new pair, the pair is stored, and the call is sent
 once more. A refresh invalidates the old refresh token, so two refreshes racing
 for one portal would leave one caller with a dead token: within a process every
-caller that needs a refresh for a portal waits on the one refresh under way.
+caller that needs a refresh for a portal waits on the one refresh under way, and
+across processes the new pair is stored with a compare-and-set, the loser of a
+race taking the winner's pair.
 """
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from application.errors import AuthRejected, ExpiredToken, PortalNotFound
-from application.ports import Bitrix24Gateway, Clock, RestResponse, TokenRepository
+from application.errors import (
+    AuthRejected,
+    ExpiredToken,
+    PortalNotFound,
+    RefreshTokenRejected,
+)
+from application.ports import (
+    BatchCommand,
+    BatchResponse,
+    Bitrix24Gateway,
+    Clock,
+    RestResponse,
+    TokenRepository,
+)
 from domain.portal import Portal
 
 logger = logging.getLogger(__name__)
 
+Answer = TypeVar("Answer", RestResponse, BatchResponse)
+
 
 class PortalRest:
-    """Calls REST methods for installed portals, keeping their tokens fresh."""
+    """Calls REST methods for installed portals, keeping tokens and address fresh."""
 
     def __init__(
         self, portals: TokenRepository, gateway: Bitrix24Gateway, clock: Clock
@@ -39,13 +56,32 @@ class PortalRest:
         `Bitrix24Error` subclasses otherwise. A call refused for its token is sent
         once more with a renewed one.
         """
+        return await self._send(
+            member_id, lambda portal: self._gateway.call(portal, method, params)
+        )
+
+    async def batch(
+        self, member_id: str, commands: Mapping[str, BatchCommand], halt: bool = False
+    ) -> BatchResponse:
+        """Run up to 50 commands in one request, with the same token care."""
+        return await self._send(
+            member_id, lambda portal: self._gateway.batch(portal, commands, halt)
+        )
+
+    async def _send(
+        self, member_id: str, send: Callable[[Portal], Awaitable[Answer]]
+    ) -> Answer:
         portal = self._load(member_id)
 
         try:
-            return await self._gateway.call(portal, method, params)
+            answer = await send(portal)
         except (ExpiredToken, AuthRejected) as error:
-            renewed = await self._renewed(portal, error)
-            return await self._gateway.call(renewed, method, params)
+            portal = await self._renewed(portal, error)
+            answer = await send(portal)
+
+        if answer.moved_to:
+            self._store_move(portal, answer.moved_to)
+        return answer
 
     async def _renewed(
         self, stale: Portal, error: ExpiredToken | AuthRejected
@@ -74,16 +110,49 @@ class PortalRest:
         return await asyncio.shield(pending)
 
     async def _refresh(self, portal: Portal) -> Portal:
-        grant = await self._gateway.refresh(portal.refresh_token)
+        used = portal.refresh_token
+        try:
+            grant = await self._gateway.refresh(used)
+        except RefreshTokenRejected:
+            return self._after_lost_race(portal, used)
+
         if grant.member_id and grant.member_id != portal.member_id:
             raise AuthRejected(
                 "wrong_portal", f"refresh answered for member_id={grant.member_id}"
             )
-
         portal.take_grant(grant, self._clock())
-        self._portals.save(portal)
+        if not self._portals.save_if_refresh_token(portal, expected=used):
+            return self._after_lost_race(portal, used)
+
         logger.info("tokens refreshed member_id=%s", portal.member_id)
         return portal
+
+    def _after_lost_race(self, portal: Portal, used: str) -> Portal:
+        """The pair another process stored, or the portal marked for reinstall.
+
+        A refresh token refused as used is fine when another process spent it and
+        stored the new pair; when the stored token is still the refused one, the
+        portal's authorisation is dead until the app is reinstalled.
+        """
+        current = self._load(portal.member_id)
+        if current.refresh_token != used:
+            logger.info("tokens refreshed elsewhere member_id=%s", portal.member_id)
+            return current
+
+        current.require_reinstall(self._clock())
+        self._portals.save(current)
+        logger.error(
+            "refresh token dead, reinstall needed member_id=%s", portal.member_id
+        )
+        raise RefreshTokenRejected("invalid_grant", "the portal must reinstall the app")
+
+    def _store_move(self, portal: Portal, client_endpoint: str) -> None:
+        """Keep the renamed portal's new address; its member_id stays."""
+        current = self._load(portal.member_id)
+        domain = urlsplit(client_endpoint).netloc
+        current.move(client_endpoint, domain, self._clock())
+        self._portals.save(current)
+        logger.info("portal moved member_id=%s domain=%s", portal.member_id, domain)
 
     def _load(self, member_id: str) -> Portal:
         portal = self._portals.get(member_id)

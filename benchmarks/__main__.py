@@ -2,10 +2,11 @@
 
 from collections.abc import Callable
 
-from benchmarks import names
+from benchmarks import memory, names, service
 
-#: Each benchmark runs on its own and returns its result line.
-BENCHMARKS: list[Callable[[], str]] = [names.run]
+#: Each benchmark runs on its own and returns its result lines; the service
+#: benchmark comes last because its final line is the summary.
+BENCHMARKS: list[Callable[[], str]] = [names.run, memory.run, service.run]
 
 
 def main() -> None:

@@ -68,6 +68,7 @@ class Portal:
     status: PortalStatus = PortalStatus.ACTIVE
     app_version: str = ""
     settings: NameSettings = field(default_factory=NameSettings)
+    reinstall_needed: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -104,6 +105,17 @@ class Portal:
             self.scope = grant.scope
         if grant.client_endpoint:
             self.client_endpoint = grant.client_endpoint
+        self.updated_at = now
+
+    def require_reinstall(self, now: datetime) -> None:
+        """Note that the refresh token is dead: only a reinstall brings new tokens."""
+        self.reinstall_needed = True
+        self.updated_at = now
+
+    def move(self, client_endpoint: str, domain: str, now: datetime) -> None:
+        """Take the new address of a renamed portal; its identity stays."""
+        self.client_endpoint = client_endpoint
+        self.domain = domain
         self.updated_at = now
 
     def update_app(self, application_token: str, version: str, now: datetime) -> None:

@@ -8,6 +8,8 @@ app for in-process use, and `EmulatorClient` drives the control API.
 from emulator.client import EmulatorClient, EmulatorControlError
 from emulator.core import Emulator
 from emulator.courier import Courier
+from emulator.faults import DroppedConnection
+from emulator.limits import LimitSettings
 from emulator.registration import AppRegistration
 from emulator.server import EmulatorServer
 from emulator.web import EmulatorApp, create_app
@@ -15,10 +17,12 @@ from emulator.web import EmulatorApp, create_app
 __all__ = [
     "AppRegistration",
     "Courier",
+    "DroppedConnection",
     "Emulator",
     "EmulatorApp",
     "EmulatorClient",
     "EmulatorControlError",
     "EmulatorServer",
+    "LimitSettings",
     "create_app",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -38,6 +39,16 @@ class PortalInfo:
     member_id: str
     domain: str
     client_endpoint: str
+
+
+@dataclass(frozen=True)
+class MovedPortal:
+    """A portal's new address after a move, and the one it left."""
+
+    member_id: str
+    domain: str
+    client_endpoint: str
+    previous_domain: str
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,122 @@ class EmulatorClient:
         path = _portal(member_id, f"contacts/{contact_id}")
         await self._request("DELETE", path, None, query)
 
+    async def add_contacts(
+        self,
+        member_id: str,
+        contacts: Sequence[Mapping[str, Any]],
+        concurrent: bool = False,
+        actor: str = "user",
+    ) -> list[str]:
+        """Users add every contact at once; returns their IDs in order.
+
+        One ONCRMCONTACTADD each goes out in the background: one after another,
+        or all at once with `concurrent` (bounded by the courier).
+        """
+        body: dict[str, Any] = {
+            "contacts": [dict(fields) for fields in contacts],
+            "concurrent": concurrent,
+        }
+        path = _portal(member_id, "contacts/bulk")
+        answer = await self._request("POST", path, body, {"actor": actor})
+        return [str(contact_id) for contact_id in answer["ids"]]
+
+    # -- limits, addresses and faults ---------------------------------------------
+
+    async def limits(self, member_id: str) -> dict[str, Any]:
+        limits: dict[str, Any] = await self._request(
+            "GET", _portal(member_id, "limits")
+        )
+        return limits
+
+    async def change_limits(self, member_id: str, **changes: Any) -> dict[str, Any]:
+        """Change the portal's limits (`plan`, `bucket`, `rate`, `block`,
+        `operating_cost`, `operating_costs`, `operating_threshold`,
+        `auth_connector`); returns them all."""
+        limits: dict[str, Any] = await self._request(
+            "PUT", _portal(member_id, "limits"), changes
+        )
+        return limits
+
+    async def default_limits(self) -> dict[str, Any]:
+        limits: dict[str, Any] = await self._request("GET", "/control/limits")
+        return limits
+
+    async def change_default_limits(self, **changes: Any) -> dict[str, Any]:
+        """Change the limits of every portal, and of portals created later."""
+        limits: dict[str, Any] = await self._request("PUT", "/control/limits", changes)
+        return limits
+
+    async def move_portal(self, member_id: str) -> MovedPortal:
+        """Give the portal a new address; the old one answers 302 to it."""
+        body = await self._request("POST", _portal(member_id, "move"))
+        return MovedPortal(
+            body["member_id"],
+            body["domain"],
+            body["client_endpoint"],
+            body["previous_domain"],
+        )
+
+    async def set_redirect(self, member_id: str, mode: str | None) -> None:
+        """`licence`, `loop`, or None: how the portal's own address answers."""
+        await self._request("PUT", _portal(member_id, "redirect"), {"mode": mode})
+
+    async def set_latency(self, member_id: str, seconds: float) -> None:
+        await self._request("PUT", _portal(member_id, "latency"), {"seconds": seconds})
+
+    async def inject_fault(
+        self,
+        member_id: str,
+        kind: str,
+        count: int = 1,
+        method: str | None = None,
+        seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """The next `count` REST requests (of `method`) meet `kind`."""
+        body = _fault(kind, count, method, seconds)
+        faults: dict[str, Any] = await self._request(
+            "POST", _portal(member_id, "faults"), body
+        )
+        return faults
+
+    async def faults(self, member_id: str) -> dict[str, Any]:
+        """The portal's latency and remaining fault rules."""
+        faults: dict[str, Any] = await self._request(
+            "GET", _portal(member_id, "faults")
+        )
+        return faults
+
+    async def clear_faults(self, member_id: str) -> None:
+        """Remove every fault rule and the added latency."""
+        await self._request("DELETE", _portal(member_id, "faults"))
+
+    async def inject_oauth_fault(
+        self, kind: str, count: int = 1, seconds: float | None = None
+    ) -> dict[str, Any]:
+        """The next `count` requests to the OAuth server meet `kind`."""
+        body = _fault(kind, count, None, seconds)
+        faults: dict[str, Any] = await self._request(
+            "POST", "/control/oauth/faults", body
+        )
+        return faults
+
+    async def clear_oauth_faults(self) -> None:
+        await self._request("DELETE", "/control/oauth/faults")
+
     # -- logs ----------------------------------------------------------------------
+
+    async def offline_events(self, member_id: str) -> list[dict[str, Any]]:
+        """The portal's offline queue, as `event.offline.list` shows records."""
+        rows: list[dict[str, Any]] = await self._request(
+            "GET", _portal(member_id, "offline-events")
+        )
+        return rows
+
+    async def stats(self, member_id: str | None = None) -> dict[str, Any]:
+        """Delivery and REST counters, of all portals or of one."""
+        path = _portal(member_id, "stats") if member_id else "/control/stats"
+        stats: dict[str, Any] = await self._request("GET", path)
+        return stats
 
     async def calls(self, member_id: str) -> list[dict[str, Any]]:
         """REST calls the portal served: method, params, status, error."""
@@ -203,6 +329,26 @@ class EmulatorClient:
                 raise TimeoutError(f"{found.in_flight} deliveries still in flight")
             await asyncio.sleep(_POLL_INTERVAL)
 
+    # The timeout bounds polling of a remote queue, not one local await.
+    async def wait_until_delivered(
+        self,
+        timeout: float = 30.0,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """Poll the counters until no delivery is in flight; returns them.
+
+        Cheaper than `wait_for_deliveries` after a burst: it never fetches
+        the delivery log. Raises TimeoutError after `timeout` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            stats = await self.stats()
+            in_flight = int(stats["deliveries"]["in_flight"])
+            if in_flight == 0:
+                return stats
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{in_flight} deliveries still in flight")
+            await asyncio.sleep(_POLL_INTERVAL)
+
     async def _request(
         self,
         method: str,
@@ -219,6 +365,15 @@ class EmulatorClient:
 def _portal(member_id: str, tail: str = "") -> str:
     path = f"/control/portals/{member_id}"
     return f"{path}/{tail}" if tail else path
+
+
+def _fault(
+    kind: str, count: int, method: str | None, seconds: float | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": kind, "count": count, "method": method}
+    if seconds is not None:
+        body["seconds"] = seconds
+    return body
 
 
 def _message(response: httpx.Response) -> str:

@@ -1,14 +1,12 @@
-"""A portal's CRM contacts and the `crm.contact.list` query language."""
+"""A portal's CRM contacts and `crm.contact.list` paging."""
 
 from __future__ import annotations
 
-import operator as op
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator import errors
+from emulator.query import as_list, mapping, matching, ordered
 
 #: crm.contact.list always pages by 50.
 PAGE_SIZE = 50
@@ -44,17 +42,8 @@ _READ_ONLY = frozenset(
     | {"HAS_PHONE", "HAS_EMAIL", "HAS_IMOL"}
 )
 _NUMERIC = frozenset({"ID", "COMPANY_ID", "ASSIGNED_BY_ID", "CREATED_BY_ID"})
-_OPERATOR = re.compile(r"^(>=|<=|!=|=%|%=|!@|>|<|=|!|@|%)?(.+)$")
-
-_ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
-    ">": op.gt,
-    "<": op.lt,
-    ">=": op.ge,
-    "<=": op.le,
-}
 
 Contact = dict[str, Any]
-_Test = Callable[[Any], bool]
 
 
 def _timestamp(now: float) -> str:
@@ -147,17 +136,18 @@ def select_page(
     the portal skips counting: total is 0 and there is no `next`.
     """
     start = _start_of(query.get("start"))
-    matching = [c for c in contacts if _matches(c, _mapping(query.get("filter")))]
-    ordered = _ordered(matching, _mapping(query.get("order")))
+    conditions = mapping(query.get("filter"))
+    matched = matching(contacts, conditions, _NUMERIC)
+    rows_in_order = ordered(matched, mapping(query.get("order")), _NUMERIC)
 
     offset = max(start, 0)
-    page = ordered[offset : offset + PAGE_SIZE]
+    page = rows_in_order[offset : offset + PAGE_SIZE]
     rows = [_selected(c, query.get("select")) for c in page]
 
     if start < 0:
         return rows, None, 0
-    has_more = offset + PAGE_SIZE < len(ordered)
-    return rows, (offset + PAGE_SIZE if has_more else None), len(ordered)
+    has_more = offset + PAGE_SIZE < len(rows_in_order)
+    return rows, (offset + PAGE_SIZE if has_more else None), len(rows_in_order)
 
 
 def _start_of(value: Any) -> int:
@@ -169,102 +159,8 @@ def _start_of(value: Any) -> int:
         return 0
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    if value in (None, "", []):
-        return {}
-    if not isinstance(value, Mapping):
-        raise errors.crm_error("Parameter 'filter' and 'order' must be arrays")
-    return value
-
-
-def _matches(contact: Contact, conditions: Mapping[str, Any]) -> bool:
-    return all(_condition(key, value)(contact) for key, value in conditions.items())
-
-
-def _condition(key: str, expected: Any) -> Callable[[Contact], bool]:
-    match = _OPERATOR.match(key)
-    assert match is not None
-    operator, field = match.group(1) or "=", match.group(2).upper()
-    test = _test_for(operator, field, expected)
-    return lambda contact: test(contact.get(field))
-
-
-def _test_for(operator: str, field: str, expected: Any) -> _Test:
-    if operator in ("@", "!@"):
-        return _membership(operator == "@", field, expected)
-    if operator in ("%", "=%", "%="):
-        return _like(operator, expected)
-    return _comparison(operator, field, expected)
-
-
-def _membership(inside: bool, field: str, expected: Any) -> _Test:
-    wanted = {_comparable(field, value) for value in _as_list(expected)}
-    return lambda actual: (_comparable(field, actual) in wanted) == inside
-
-
-def _like(operator: str, expected: Any) -> _Test:
-    needle = str(expected).lower()
-    if operator != "%":
-        pattern = "^" + ".*".join(map(re.escape, needle.split("%"))) + "$"
-        return lambda actual: re.match(pattern, str(actual or "").lower()) is not None
-    return lambda actual: needle in str(actual or "").lower()
-
-
-def _comparison(operator: str, field: str, expected: Any) -> _Test:
-    target = _comparable(field, expected)
-
-    def test(actual: Any) -> bool:
-        value = _comparable(field, actual)
-        if operator in ("=", "!", "!="):
-            return bool(value == target) == (operator == "=")
-        if value is None or target is None or type(value) is not type(target):
-            return False
-        return bool(_ORDERINGS[operator](value, target))
-
-    return test
-
-
-def _comparable(field: str, value: Any) -> Any:
-    # An empty filter value matches unset fields: Bitrix24 treats "" as NULL.
-    if value in (None, ""):
-        return None
-    if field in _NUMERIC:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return str(value)
-    return str(value)
-
-
-def _as_list(value: Any) -> Iterable[Any]:
-    if isinstance(value, Mapping):
-        return list(value.values())
-    if isinstance(value, list | tuple):
-        return value
-    return [value]
-
-
-def _ordered(contacts: list[Contact], order: Mapping[str, Any]) -> list[Contact]:
-    result = sorted(contacts, key=lambda c: int(c["ID"]))
-    for field, direction in reversed(list(order.items())):
-        name = str(field).upper()
-        descending = str(direction).upper() == "DESC"
-        result.sort(key=_sort_key(name), reverse=descending)
-    return result
-
-
-def _sort_key(field: str) -> Callable[[Contact], tuple[int, Any]]:
-    def key(contact: Contact) -> tuple[int, Any]:
-        comparable = _comparable(field, contact.get(field))
-        if comparable is None:
-            return (0, "")
-        return (1, comparable) if isinstance(comparable, int) else (2, comparable)
-
-    return key
-
-
 def _selected(contact: Contact, select: Any) -> Contact:
-    fields = [str(f).upper() for f in _as_list(select)] if select else ["*"]
+    fields = [str(f).upper() for f in as_list(select)] if select else ["*"]
     if "*" in fields:
         chosen = [name for name in contact if not name.startswith("UF_")]
     else:

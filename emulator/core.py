@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from emulator import errors, phpquery
 from emulator.errors import ControlError, OAuthError
+from emulator.limits import LimitSettings
 from emulator.model import (
     ADMIN_USER_ID,
+    CALL_LOG_LIMIT,
     EDITOR_USER_ID,
+    REDIRECT_MODES,
     Binding,
     CallRecord,
+    CallStats,
     Outbound,
     Portal,
 )
+from emulator.offline import OfflineQueue
 from emulator.registration import AppRegistration
 from emulator.tokens import Grant, TokenBook
 
@@ -37,12 +43,17 @@ INSTALL_FINISH_MARK = "BX24.installFinish()"
 #: or a robot/workflow/agent (event carries no tokens).
 ACTORS = ("user", "robot")
 
+#: One bulk request adds at most this many contacts.
+BULK_LIMIT = 10_000
+
 
 class Emulator:
     """All portals of the emulated Bitrix24 cloud and the vendor's OAuth server.
 
     `main_address` is `host:port` of the OAuth server and server endpoint;
     portals live on `host` at the ports the caller gives `create_portal`.
+    `limits` are the limit settings new portals start with; each portal keeps
+    its last `call_log_limit` REST calls.
     """
 
     def __init__(
@@ -52,6 +63,8 @@ class Emulator:
         sink: Sink | None = None,
         clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
+        limits: LimitSettings | None = None,
+        call_log_limit: int = CALL_LOG_LIMIT,
     ) -> None:
         self.main_address = main_address
         self.host = host
@@ -59,8 +72,13 @@ class Emulator:
         self.tokens = TokenBook()
         self._initial_registration = registration
         self._registration = registration
+        self._initial_limits = limits or LimitSettings()
+        self._limits = self._initial_limits
+        self._call_log_limit = call_log_limit
         self._sink: Sink = sink if sink is not None else _discard
         self._portals: dict[str, Portal] = {}
+        self._by_domain: dict[str, str] = {}
+        self._moved_from: dict[str, str] = {}
         self._last_binding_id = 0
 
     # -- registration and portals -------------------------------------------
@@ -86,8 +104,11 @@ class Emulator:
             host=self.host,
             port=port,
             language=language,
+            calls=deque(maxlen=self._call_log_limit),
+            limits=self._limits,
         )
         self._portals[portal.member_id] = portal
+        self._by_domain[portal.domain] = portal.member_id
         return portal
 
     def portal(self, member_id: str) -> Portal:
@@ -102,13 +123,16 @@ class Emulator:
 
     def portal_at(self, domain: str) -> Portal | None:
         """The portal answering at `domain` (`host:port`), if any."""
-        for portal in self._portals.values():
-            if portal.domain == domain:
-                return portal
-        return None
+        member_id = self._by_domain.get(domain)
+        return self._portals.get(member_id) if member_id else None
+
+    def moved_from(self, domain: str) -> Portal | None:
+        """The portal that answered at `domain` before it moved, if any."""
+        member_id = self._moved_from.get(domain)
+        return self._portals.get(member_id) if member_id else None
 
     def reset(self) -> list[int]:
-        """Forget every portal and restore the first registration.
+        """Forget every portal; restore the first registration and limits.
 
         Returns the ports the forgotten portals answered on.
         """
@@ -116,8 +140,48 @@ class Emulator:
         for member_id in list(self._portals):
             self.tokens.revoke_portal(member_id)
         self._portals.clear()
+        self._by_domain.clear()
+        self._moved_from.clear()
         self._registration = self._initial_registration
+        self._limits = self._initial_limits
         return ports
+
+    # -- addresses and limits ----------------------------------------------------
+
+    def move_portal(self, member_id: str, port: int) -> str:
+        """Give the portal a new port; returns the domain it leaves.
+
+        The old address keeps answering, with 302 to the new one; member_id,
+        tokens and data stay.
+        """
+        portal = self.portal(member_id)
+        previous = portal.domain
+
+        del self._by_domain[previous]
+        portal.port = port
+        self._by_domain[portal.domain] = member_id
+        self._moved_from[previous] = member_id
+        return previous
+
+    def set_redirect(self, member_id: str, mode: str | None) -> None:
+        """Make the portal's own address answer 302 (`licence`, `loop`) or not."""
+        if mode is not None and mode not in REDIRECT_MODES:
+            raise ControlError(400, f"mode must be null or one of {REDIRECT_MODES}")
+        self.portal(member_id).redirect = mode
+
+    @property
+    def default_limits(self) -> LimitSettings:
+        return self._limits
+
+    def change_limits(self, member_id: str, changes: Mapping[str, Any]) -> None:
+        portal = self.portal(member_id)
+        portal.limits = portal.limits.changed(changes)
+
+    def change_default_limits(self, changes: Mapping[str, Any]) -> None:
+        """Apply `changes` to every portal and to portals created later."""
+        self._limits = self._limits.changed(changes)
+        for portal in self._portals.values():
+            portal.limits = portal.limits.changed(changes)
 
     # -- OAuth ----------------------------------------------------------------
 
@@ -276,8 +340,9 @@ class Emulator:
         return sent
 
     def uninstall(self, member_id: str, clean: bool) -> int:
-        """Remove the app: ONAPPUNINSTALL (no tokens), then every token and
-        binding of the app on the portal is gone. Returns deliveries queued."""
+        """Remove the app: ONAPPUNINSTALL (no tokens), then every token,
+        binding and offline record of the app on the portal is gone. Returns
+        deliveries queued."""
         portal = self.portal(member_id)
         if portal.application_token is None:
             raise ControlError(409, "the app is not installed on this portal")
@@ -287,6 +352,7 @@ class Emulator:
 
         self.tokens.revoke_portal(member_id)
         portal.bindings.clear()
+        portal.offline = OfflineQueue()
         portal.installed = False
         portal.install_flow = portal.version = portal.application_token = None
         portal.app_grant = portal.editor_grant = None
@@ -304,14 +370,20 @@ class Emulator:
         """Register a handler; raises RestError ERROR_CORE if already bound."""
         for binding in portal.handlers_for(event):
             if binding.handler == handler and binding.auth_type == auth_type:
-                raise errors.RestError(
-                    400,
-                    "ERROR_CORE",
-                    "Unable to set event handler: Handler already binded",
-                )
+                raise _already_bound()
         self._last_binding_id += 1
         portal.bindings.append(
             Binding(self._last_binding_id, event, handler, auth_type)
+        )
+
+    def bind_offline(self, portal: Portal, event: str, connector: str) -> None:
+        """Queue `event` offline; raises RestError ERROR_CORE if already bound."""
+        for binding in portal.offline_bindings_for(event):
+            if binding.connector == connector:
+                raise _already_bound()
+        self._last_binding_id += 1
+        portal.bindings.append(
+            Binding(self._last_binding_id, event, "", 0, True, connector)
         )
 
     def fire(
@@ -321,17 +393,22 @@ class Emulator:
         data: Mapping[str, Any],
         by: Grant | None,
         bare: bool = False,
+        connector: str = "",
+        sink: Sink | None = None,
     ) -> int:
         """Queue `event` to every handler bound for it; returns how many.
 
         `by` is the grant of whoever made the change; its tokens go into the
         auth block (None: a robot did it, no tokens). `bare` leaves only the
         portal's identity and application token, as ONAPPUNINSTALL has it.
-        Nothing is sent while the app is not installed.
+        Offline bindings get a queue record unless the change came through
+        their `connector`. `sink` replaces the emulator's sink for this call.
+        Nothing is sent or queued while the app is not installed.
         """
         if not portal.installed:
             return 0
 
+        self._queue_offline(portal, event, data, connector)
         handlers = portal.handlers_for(event)
         for binding in handlers:
             body: dict[str, Any] = {
@@ -341,8 +418,19 @@ class Emulator:
                 "ts": self._ts(),
                 "auth": self._auth_block(portal, by, bare),
             }
-            self._sink(self._outbound(portal, event, binding.handler, body, binding.id))
+            outbound = self._outbound(portal, event, binding.handler, body, binding.id)
+            (sink or self._sink)(outbound)
         return len(handlers)
+
+    def _queue_offline(
+        self, portal: Portal, event: str, data: Mapping[str, Any], connector: str
+    ) -> None:
+        # A connector only counts on plans that support it.
+        via = connector if portal.limits.auth_connector else ""
+        bindings = portal.offline_bindings_for(event)
+        if any(not via or binding.connector != via for binding in bindings):
+            key = phpquery.encode(data)
+            portal.offline.push(event, key, dict(data), self.clock())
 
     def _auth_block(
         self, portal: Portal, grant: Grant | None, bare: bool = False
@@ -391,6 +479,28 @@ class Emulator:
         contact_id = portal.contacts.add(fields, EDITOR_USER_ID, self.clock())
         self.fire(portal, "ONCRMCONTACTADD", _contact_data(contact_id), by)
         return contact_id
+
+    def add_contacts(
+        self,
+        member_id: str,
+        contacts: Sequence[Mapping[str, Any]],
+        actor: str = "user",
+    ) -> tuple[list[int], list[Outbound]]:
+        """People add many contacts at once; returns the IDs and the
+        ONCRMCONTACTADD messages, which the caller sends as it likes."""
+        if len(contacts) > BULK_LIMIT:
+            raise ControlError(400, f"at most {BULK_LIMIT} contacts a request")
+        portal = self.portal(member_id)
+        by = self._actor_grant(portal, actor)
+
+        ids: list[int] = []
+        outbounds: list[Outbound] = []
+        for fields in contacts:
+            contact_id = portal.contacts.add(fields, EDITOR_USER_ID, self.clock())
+            data = _contact_data(contact_id)
+            self.fire(portal, "ONCRMCONTACTADD", data, by, sink=outbounds.append)
+            ids.append(contact_id)
+        return ids, outbounds
 
     def edit_contact(
         self,
@@ -453,6 +563,7 @@ class Emulator:
 
     def log_call(self, portal: Portal, record: CallRecord) -> None:
         portal.calls.append(record)
+        portal.stats.count(record)
 
     # -- reporting -------------------------------------------------------------
 
@@ -476,7 +587,24 @@ class Emulator:
             "refreshes": portal.refreshes,
             "contacts": len(portal.contacts),
             "calls": len(portal.calls),
+            "limits": portal.limits.as_dict(),
+            "bucket_level": portal.bucket.level(portal.limits.rate, self.clock()),
+            "redirect": portal.redirect,
+            "faults": portal.faults.as_dict(),
+            "offline_events": len(portal.offline),
         }
+
+    def call_stats(self) -> dict[str, Any]:
+        """REST counters summed over every portal, and each portal's own."""
+        totals = CallStats()
+        portals: dict[str, Any] = {}
+        for portal in self._portals.values():
+            totals.requests += portal.stats.requests
+            totals.by_method.update(portal.stats.by_method)
+            totals.by_status.update(portal.stats.by_status)
+            totals.by_error.update(portal.stats.by_error)
+            portals[portal.member_id] = portal.stats.as_dict()
+        return {**totals.as_dict(), "portals": portals}
 
     # -- helpers ---------------------------------------------------------------
 
@@ -501,6 +629,12 @@ class Emulator:
 
 def _discard(outbound: Outbound) -> None:
     del outbound
+
+
+def _already_bound() -> errors.RestError:
+    return errors.RestError(
+        400, "ERROR_CORE", "Unable to set event handler: Handler already binded"
+    )
 
 
 def _contact_data(contact_id: int) -> dict[str, Any]:

@@ -3,6 +3,10 @@
 Events go out as background tasks: the REST or control call that caused them
 answers first, as on Bitrix24, whose queue server delivers later. A delivery
 is tried once (Bitrix24 never re-sends) and given up after `timeout` seconds.
+At most `concurrency` deliveries are on the wire at once; the rest wait their
+turn. Each finished delivery is logged with the app's answer time
+(`latency_ms`, wall clock); the log keeps the last `log_limit` records and
+counters keep counting past it.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 #: The handler timeout is not documented; a few seconds is plausible.
 DEFAULT_DELIVERY_TIMEOUT = 5.0
+
+#: Deliveries on the wire at once, and finished ones kept in the log.
+DEFAULT_CONCURRENCY = 100
+DEFAULT_LOG_LIMIT = 100_000
 
 _HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",
@@ -52,21 +60,32 @@ class Courier:
         timeout: float = DEFAULT_DELIVERY_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        log_limit: int = DEFAULT_LOG_LIMIT,
     ) -> None:
         self._timeout = timeout
         self._transport = transport
         self._clock = clock
+        self._concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: Counter[str] = Counter()
-        self._records: list[dict[str, Any]] = []
+        self._records: deque[dict[str, Any]] = deque(maxlen=log_limit)
+        self._total = 0
+        self._by_status: Counter[str] = Counter()
 
     def send(self, outbound: Outbound) -> None:
         """Deliver `outbound` in the background; needs a running event loop."""
         self._in_flight[outbound.member_id] += 1
-        task = asyncio.get_running_loop().create_task(self._deliver(outbound))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(self._deliver(outbound))
+
+    def send_in_order(self, outbounds: Iterable[Outbound]) -> None:
+        """Deliver `outbounds` one after another, in the background."""
+        queued = deque(outbounds)
+        for outbound in queued:
+            self._in_flight[outbound.member_id] += 1
+        self._start(self._deliver_in_order(queued))
 
     async def post(self, outbound: Outbound) -> Reply:
         """POST `outbound` now and return the app's answer; never raises."""
@@ -93,9 +112,23 @@ class Courier:
             return sum(self._in_flight.values())
         return self._in_flight[member_id]
 
+    def stats(self) -> dict[str, Any]:
+        """Deliveries finished (in total and by status or error) and in flight.
+
+        A status key is the HTTP status, or `timeout` or `error` when the app
+        gave no answer.
+        """
+        return {
+            "total": self._total,
+            "by_status": dict(self._by_status),
+            "in_flight": self.in_flight(),
+        }
+
     def forget(self) -> None:
-        """Drop the delivery log (deliveries in flight still finish)."""
+        """Drop the delivery log and counters (deliveries in flight finish)."""
         self._records.clear()
+        self._total = 0
+        self._by_status.clear()
 
     async def aclose(self) -> None:
         """Cancel deliveries in flight and close the HTTP client."""
@@ -106,12 +139,33 @@ class Courier:
             await self._client.aclose()
             self._client = None
 
+    def _start(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver_in_order(self, queued: deque[Outbound]) -> None:
+        try:
+            while queued:
+                await self._deliver(queued[0])
+                queued.popleft()
+        finally:
+            # Cancelled: the one being delivered was counted off already.
+            for outbound in list(queued)[1:]:
+                self._in_flight[outbound.member_id] -= 1
+
     async def _deliver(self, outbound: Outbound) -> None:
         try:
-            reply = await self.post(outbound)
+            async with self._slots:
+                started = time.perf_counter()
+                reply = await self.post(outbound)
+                latency = (time.perf_counter() - started) * 1000
         finally:
             self._in_flight[outbound.member_id] -= 1
 
+        self._log(outbound, reply, latency)
+
+    def _log(self, outbound: Outbound, reply: Reply, latency_ms: float) -> None:
         self._records.append(
             {
                 "member_id": outbound.member_id,
@@ -121,9 +175,12 @@ class Courier:
                 "status": reply.status,
                 "error": reply.error,
                 "at": self._clock(),
+                "latency_ms": round(latency_ms, 3),
             }
         )
-        logger.info(
+        self._total += 1
+        self._by_status[_status_key(reply)] += 1
+        logger.debug(
             "delivered %s to %s for %s: %s",
             outbound.event,
             outbound.url,
@@ -138,5 +195,12 @@ class Courier:
                 timeout=httpx.Timeout(self._timeout),
                 transport=self._transport,
                 follow_redirects=False,
+                limits=httpx.Limits(max_connections=self._concurrency + 10),
             )
         return self._client
+
+
+def _status_key(reply: Reply) -> str:
+    if reply.status is not None:
+        return str(reply.status)
+    return "timeout" if reply.error == "timeout" else "error"

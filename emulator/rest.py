@@ -1,33 +1,32 @@
 """The REST methods a portal answers, with Bitrix24's envelopes and errors.
 
 `RestApi.call` takes already-decoded parameters (JSON, form or query string,
-`auth` included) and returns `(HTTP status, JSON body)`. The method table is a
-plain dict, so rate limits, operating-time limits or injected faults can wrap
-`call` without touching the methods.
+`auth` included) and returns `(HTTP status, JSON body)`. Before a method runs
+the portal's leaky bucket admits the request (a `batch` is one request) and
+the method's operating time is checked; the method table itself is a plain
+dict that knows nothing of limits.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator import errors, phpquery
+from emulator import errors, phpquery, query
 from emulator.contacts import select_page
 from emulator.core import Emulator
 from emulator.errors import RestError, crm_error
-from emulator.model import CallRecord, Portal
+from emulator.faults import FaultRule
+from emulator.model import ADMIN_USER_ID, Binding, CallRecord, Portal
+from emulator.offline import OFFLINE_PAGE, Selection
 from emulator.tokens import Grant
 
 #: `batch` runs at most this many commands.
 BATCH_LIMIT = 50
-
-#: Operating time is summed over a sliding window of ten minutes.
-OPERATING_WINDOW = 600.0
 
 #: Events an app with the `crm` scope (or any app) may bind.
 CRM_EVENTS = frozenset({"ONCRMCONTACTADD", "ONCRMCONTACTUPDATE", "ONCRMCONTACTDELETE"})
@@ -55,24 +54,21 @@ class Outcome:
 Method = Callable[[Call], Outcome]
 
 
-class OperatingMeter:
-    """Seconds each method spent per portal over the last ten minutes."""
+@dataclass(frozen=True)
+class Timing:
+    """When a method started (emulator clock) and the seconds it cost."""
 
-    def __init__(self) -> None:
-        self._spent: dict[tuple[str, str], deque[tuple[float, float]]] = defaultdict(
-            deque
-        )
+    started: float
+    seconds: float
 
-    def add(self, member_id: str, method: str, at: float, seconds: float) -> None:
-        self._spent[member_id, method].append((at, seconds))
 
-    def report(self, member_id: str, method: str, now: float) -> tuple[float, int]:
-        """`(operating, operating_reset_at)` for the method on the portal."""
-        spent = self._spent[member_id, method]
-        while spent and spent[0][0] <= now - OPERATING_WINDOW:
-            spent.popleft()
-        oldest = spent[0][0] if spent else now
-        return sum(seconds for _, seconds in spent), int(oldest + OPERATING_WINDOW)
+class _Refusal(Exception):
+    """A request refused before its method ran, and the portal to log it on."""
+
+    def __init__(self, portal: Portal | None, error: RestError) -> None:
+        super().__init__(error.code)
+        self.portal = portal
+        self.error = error
 
 
 class RestApi:
@@ -80,7 +76,6 @@ class RestApi:
 
     def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
-        self._meter = OperatingMeter()
         self._methods: dict[str, Method] = {
             "crm.contact.add": self._contact_add,
             "crm.contact.get": self._contact_get,
@@ -90,34 +85,94 @@ class RestApi:
             "event.bind": self._event_bind,
             "event.unbind": self._event_unbind,
             "event.get": self._event_get,
+            "event.offline.get": self._offline_get,
+            "event.offline.clear": self._offline_clear,
+            "event.offline.error": self._offline_error,
+            "event.offline.list": self._offline_list,
             "app.info": self._app_info,
         }
 
     def call(
-        self, portal: Portal | None, method: str, params: Mapping[str, Any]
+        self,
+        portal: Portal | None,
+        method: str,
+        params: Mapping[str, Any],
+        fault: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Run `method` on `portal` (None: the server endpoint, any portal).
 
         Never raises for Bitrix24 errors: they come back as error envelopes.
+        `fault` marks the call's log record with the fault its answer meets.
         """
         name = method.lower()
-        started, clock = self._emulator.clock(), time.perf_counter()
-        token = params.get("auth")
         visible = {key: value for key, value in params.items() if key != "auth"}
         try:
-            target, grant = self._authorize(token, portal)
-            outcome = self._run(Call(target, grant, visible), name)
-        except RestError as error:
-            self._log(portal, name, visible, error.status, error.code)
+            target, grant = self._admit(portal, params.get("auth"), name)
+            outcome, timing = self._timed(Call(target, grant, visible), name)
+        except _Refusal as refusal:
+            error = refusal.error
+            self._log(refusal.portal, name, visible, error.status, error.code, fault)
             return error.status, error.envelope()
 
-        self._log(target, name, visible, 200, None)
-        return 200, self._envelope(target, name, outcome, started, clock)
+        self._log(target, name, visible, 200, None, fault)
+        return 200, self._envelope(target, name, outcome, timing)
+
+    def log_fault(
+        self, portal: Portal, method: str, params: Mapping[str, Any], rule: FaultRule
+    ) -> None:
+        """Log a request that an injected fault answered instead of the method."""
+        visible = {key: value for key, value in params.items() if key != "auth"}
+        self._log(portal, method.lower(), visible, rule.status, rule.kind, rule.kind)
+
+    def _admit(
+        self, portal: Portal | None, token: Any, name: str
+    ) -> tuple[Portal, Grant]:
+        # A portal's own address counts every request against its bucket; the
+        # server endpoint learns the portal only from the token.
+        try:
+            self._limit(portal)
+            target, grant = self._authorize(token, portal)
+        except RestError as error:
+            raise _Refusal(portal, error) from error
+        try:
+            if portal is None:
+                self._limit(target)
+            self._check_operating(target, name)
+        except RestError as error:
+            raise _Refusal(target, error) from error
+        return target, grant
+
+    def _limit(self, portal: Portal | None) -> None:
+        if portal is None or not portal.limits.bucket:
+            return
+        limits = portal.limits
+        if not portal.bucket.admit(limits.rate, limits.block, self._emulator.clock()):
+            raise RestError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+
+    def _check_operating(self, portal: Portal, name: str) -> None:
+        operating, _ = portal.meter.report(name, self._emulator.clock())
+        if operating > portal.limits.operating_threshold:
+            raise RestError(
+                429,
+                "OPERATION_TIME_LIMIT",
+                "Method is blocked due to operation time limit.",
+            )
 
     def _authorize(self, token: Any, portal: Portal | None) -> tuple[Portal, Grant]:
         if not token or not isinstance(token, str):
             raise errors.no_auth_found()
         return self._emulator.authorize(token, portal)
+
+    def _timed(self, call: Call, name: str) -> tuple[Outcome, Timing]:
+        started, clock = self._emulator.clock(), time.perf_counter()
+        try:
+            outcome = self._run(call, name)
+        except RestError as error:
+            raise _Refusal(call.portal, error) from error
+
+        spent = call.portal.limits.cost_of(name)
+        seconds = time.perf_counter() - clock if spent is None else spent
+        return outcome, Timing(started, seconds)
 
     def _run(self, call: Call, name: str) -> Outcome:
         if name == "batch":
@@ -137,31 +192,31 @@ class RestApi:
         portal: Portal | None,
         name: str,
         params: dict[str, Any],
-        status: int,
+        status: int | None,
         code: str | None,
+        fault: str | None = None,
         batch_key: str | None = None,
     ) -> None:
         if portal is not None:
-            record = CallRecord(name, params, status, code, batch_key)
+            record = CallRecord(name, params, status, code, batch_key, fault)
             self._emulator.log_call(portal, record)
 
     def _envelope(
-        self, portal: Portal, name: str, outcome: Outcome, started: float, clock: float
+        self, portal: Portal, name: str, outcome: Outcome, timing: Timing
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"result": outcome.result}
         if outcome.next is not None:
             body["next"] = outcome.next
         if outcome.total is not None:
             body["total"] = outcome.total
-        body["time"] = self._time(portal, name, started, time.perf_counter() - clock)
+        body["time"] = self._time(portal, name, timing)
         return body
 
-    def _time(
-        self, portal: Portal, name: str, started: float, seconds: float
-    ) -> dict[str, Any]:
+    def _time(self, portal: Portal, name: str, timing: Timing) -> dict[str, Any]:
+        started, seconds = timing.started, timing.seconds
         finish = started + seconds
-        self._meter.add(portal.member_id, name, finish, seconds)
-        operating, reset_at = self._meter.report(portal.member_id, name, finish)
+        portal.meter.add(name, finish, seconds)
+        operating, reset_at = portal.meter.report(name, finish)
         return {
             "start": started,
             "finish": finish,
@@ -201,31 +256,31 @@ class RestApi:
     def _batch_command(
         self, call: Call, key: str, command: str, answers: dict[str, dict[str, Any]]
     ) -> bool:
-        name, _, query = command.partition("?")
+        name, _, query_string = command.partition("?")
         name = name.strip().lower()
-        params = phpquery.parse(query)
-        started, clock = self._emulator.clock(), time.perf_counter()
+        params = phpquery.parse(query_string)
         try:
-            outcome = self._batch_method(name)(Call(call.portal, call.grant, params))
-        except RestError as error:
+            self._check_batch_method(call.portal, name)
+            outcome, timing = self._timed(Call(call.portal, call.grant, params), name)
+        except (RestError, _Refusal) as failure:
+            error = failure.error if isinstance(failure, _Refusal) else failure
             answers["result_error"][key] = error.envelope()
-            self._log(call.portal, name, params, error.status, error.code, key)
+            self._log(call.portal, name, params, error.status, error.code, None, key)
             return False
 
-        self._log(call.portal, name, params, 200, None, key)
+        self._log(call.portal, name, params, 200, None, None, key)
         self._record(answers, key, outcome)
-        seconds = time.perf_counter() - clock
-        answers["result_time"][key] = self._time(call.portal, name, started, seconds)
+        answers["result_time"][key] = self._time(call.portal, name, timing)
         return True
 
-    def _batch_method(self, name: str) -> Method:
+    def _check_batch_method(self, portal: Portal, name: str) -> None:
         if name == "batch":
             raise RestError(
                 400,
                 "ERROR_BATCH_METHOD_NOT_ALLOWED",
                 "Method is not allowed for batch usage.",
             )
-        return self._method(name)
+        self._check_operating(portal, name)
 
     @staticmethod
     def _record(answers: dict[str, dict[str, Any]], key: str, outcome: Outcome) -> None:
@@ -242,9 +297,7 @@ class RestApi:
 
         contacts = call.portal.contacts
         contact_id = contacts.add(fields, call.grant.user_id, self._emulator.clock())
-        self._emulator.fire(
-            call.portal, "ONCRMCONTACTADD", _contact_data(contact_id), call.grant
-        )
+        self._fire(call, "ONCRMCONTACTADD", contact_id)
         return Outcome(contact_id)
 
     def _contact_get(self, call: Call) -> Outcome:
@@ -262,9 +315,7 @@ class RestApi:
         if not call.portal.contacts.update(contact_id, fields, call.grant.user_id, now):
             raise crm_error("Contact is not found")
         # Every update fires the event, even one that changes nothing.
-        self._emulator.fire(
-            call.portal, "ONCRMCONTACTUPDATE", _contact_data(contact_id), call.grant
-        )
+        self._fire(call, "ONCRMCONTACTUPDATE", contact_id)
         return Outcome(True)
 
     def _contact_delete(self, call: Call) -> Outcome:
@@ -273,10 +324,18 @@ class RestApi:
         if not call.portal.contacts.delete(contact_id):
             # Code and text as the crm.contact.delete page lists them.
             raise RestError(400, "ERROR_CORE", "Element not found")
-        self._emulator.fire(
-            call.portal, "ONCRMCONTACTDELETE", _contact_data(contact_id), call.grant
-        )
+        self._fire(call, "ONCRMCONTACTDELETE", contact_id)
         return Outcome(True)
+
+    def _fire(self, call: Call, event: str, contact_id: int) -> None:
+        connector = _param(call.params, "auth_connector")
+        self._emulator.fire(
+            call.portal,
+            event,
+            _contact_data(contact_id),
+            call.grant,
+            connector=str(connector) if connector else "",
+        )
 
     def _contact_list(self, call: Call) -> Outcome:
         query = {
@@ -289,13 +348,26 @@ class RestApi:
     # -- event.* and app.info -----------------------------------------------------
 
     def _event_bind(self, call: Call) -> Outcome:
+        if _is_offline(call.params):
+            return self._offline_bind(call)
         event, handler = _event_and_handler(call.params)
-        _check_event_type(_param(call.params, "event_type"))
         self._check_event(event)
         _check_handler(handler)
 
         auth_type = _int_or_zero(_param(call.params, "auth_type"))
         self._emulator.bind(call.portal, event, handler, auth_type)
+        return Outcome(True)
+
+    def _offline_bind(self, call: Call) -> Outcome:
+        event = _event_name(call.params)
+        self._check_event(event)
+        if call.grant.user_id != ADMIN_USER_ID:
+            # The documentation says only that non-admins get an exception;
+            # the code and text are those of the REST module's access errors.
+            raise RestError(403, "ACCESS_DENIED", "Access denied!")
+
+        connector = str(_param(call.params, "auth_connector") or "")
+        self._emulator.bind_offline(call.portal, event, connector)
         return Outcome(True)
 
     def _check_event(self, event: str) -> None:
@@ -304,25 +376,36 @@ class RestApi:
             raise RestError(400, "ERROR_EVENT_NOT_FOUND", "Event not found")
 
     def _event_unbind(self, call: Call) -> Outcome:
+        if _is_offline(call.params):
+            return self._offline_unbind(call)
         event, handler = _event_and_handler(call.params)
         auth_type = _param(call.params, "auth_type")
 
-        bindings = call.portal.bindings
-        kept = [
-            binding
-            for binding in bindings
-            if not (
-                binding.event == event
+        def bound(binding: Binding) -> bool:
+            return (
+                not binding.offline
+                and binding.event == event
                 and binding.handler == handler
                 and (
                     auth_type in (None, "")
                     or binding.auth_type == _int_or_zero(auth_type)
                 )
             )
-        ]
-        removed = len(bindings) - len(kept)
-        bindings[:] = kept
-        return Outcome({"count": removed})
+
+        return Outcome({"count": _unbind(call.portal, bound)})
+
+    def _offline_unbind(self, call: Call) -> Outcome:
+        event = _event_name(call.params)
+        connector = str(_param(call.params, "auth_connector") or "")
+
+        def bound(binding: Binding) -> bool:
+            return (
+                binding.offline
+                and binding.event == event
+                and binding.connector == connector
+            )
+
+        return Outcome({"count": _unbind(call.portal, bound)})
 
     def _event_get(self, call: Call) -> Outcome:
         return Outcome(
@@ -331,11 +414,49 @@ class RestApi:
                     "event": binding.event,
                     "handler": binding.handler,
                     "auth_type": str(binding.auth_type),
-                    "offline": 0,
+                    "offline": 1 if binding.offline else 0,
                 }
                 for binding in call.portal.bindings
             ]
         )
+
+    # -- event.offline.* -------------------------------------------------------------
+
+    def _offline_get(self, call: Call) -> Outcome:
+        params = call.params
+        selection = Selection(
+            conditions=query.mapping(_param(params, "filter")),
+            order=query.mapping(_param(params, "order")),
+            limit=_limit_of(_param(params, "limit")),
+            clear=_flag_of(_param(params, "clear"), default=True),
+            process_id=_text_or_none(_param(params, "process_id")),
+            errors=_flag_of(_param(params, "error"), default=False),
+        )
+        process_id, rows = call.portal.offline.take(selection)
+        return Outcome({"process_id": process_id, "events": rows})
+
+    def _offline_clear(self, call: Call) -> Outcome:
+        process_id = _process_id(call.params)
+        ids = _texts(_param(call.params, "id"))
+        message_ids = _texts(_param(call.params, "message_id"))
+
+        call.portal.offline.clear(process_id, ids, message_ids)
+        return Outcome(True)
+
+    def _offline_error(self, call: Call) -> Outcome:
+        process_id = _process_id(call.params)
+        message_ids = _texts(_param(call.params, "message_id"))
+
+        call.portal.offline.fail(process_id, message_ids)
+        return Outcome(True)
+
+    def _offline_list(self, call: Call) -> Outcome:
+        conditions = query.mapping(_param(call.params, "filter"))
+        order = query.mapping(_param(call.params, "order"))
+        start = max(_int_or_zero(_param(call.params, "start")), 0)
+
+        rows, next_start, total = call.portal.offline.page(conditions, order, start)
+        return Outcome(rows, total=total, next=next_start)
 
     def _app_info(self, call: Call) -> Outcome:
         portal = call.portal
@@ -401,23 +522,64 @@ def _contact_data(contact_id: int) -> dict[str, Any]:
     return {"FIELDS": {"ID": str(contact_id)}}
 
 
-def _event_and_handler(params: Mapping[str, Any]) -> tuple[str, str]:
+def _event_name(params: Mapping[str, Any]) -> str:
     event = _param(params, "event")
     if not event or not isinstance(event, str):
         raise errors.argument_error("EVENT")
+    return event.upper()
+
+
+def _event_and_handler(params: Mapping[str, Any]) -> tuple[str, str]:
+    event = _event_name(params)
     handler = _param(params, "handler")
     if not handler or not isinstance(handler, str):
         raise errors.argument_error("HANDLER")
-    return event.upper(), handler
+    return event, handler
 
 
-def _check_event_type(value: Any) -> None:
+def _is_offline(params: Mapping[str, Any]) -> bool:
+    value = _param(params, "event_type")
     if value in (None, "", "online"):
-        return
+        return False
     if value == "offline":
-        # Offline events are not emulated; say so rather than bind silently.
-        raise RestError(400, "ERROR_ARGUMENT", "Offline events are not emulated")
+        return True
     raise RestError(400, "ERROR_ARGUMENT", "Value must be one of {online|offline}")
+
+
+def _unbind(portal: Portal, bound: Callable[[Binding], bool]) -> int:
+    kept = [binding for binding in portal.bindings if not bound(binding)]
+    removed = len(portal.bindings) - len(kept)
+    portal.bindings[:] = kept
+    return removed
+
+
+def _process_id(params: Mapping[str, Any]) -> str:
+    process_id = _text_or_none(_param(params, "process_id"))
+    if process_id is None:
+        raise errors.argument_error("PROCESS_ID")
+    return process_id
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _texts(value: Any) -> list[str] | None:
+    if value in (None, "", []):
+        return None
+    return [str(item) for item in query.as_list(value)]
+
+
+def _limit_of(value: Any) -> int:
+    if value in (None, ""):
+        return OFFLINE_PAGE
+    return min(max(_int_or_zero(value), 1), OFFLINE_PAGE)
+
+
+def _flag_of(value: Any, default: bool) -> bool:
+    if value in (None, ""):
+        return default
+    return _truthy(value)
 
 
 def _check_handler(handler: str) -> None:

@@ -28,13 +28,30 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from emulator.core import Emulator
-from emulator.courier import DEFAULT_DELIVERY_TIMEOUT, Courier
+from emulator.courier import DEFAULT_CONCURRENCY, DEFAULT_DELIVERY_TIMEOUT, Courier
+from emulator.faults import DroppedConnection
+from emulator.limits import PLANS, LimitSettings
+from emulator.model import CALL_LOG_LIMIT
 from emulator.registration import DEFAULT_ACCESS_TOKEN_LIFETIME, AppRegistration
 from emulator.web import EmulatorApp, create_app
 
 logger = logging.getLogger(__name__)
 
 _STARTUP_POLL = 0.01
+
+
+class _QuietDrops(logging.Filter):
+    """Keeps uvicorn from logging a `drop` fault as an application error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, DroppedConnection)
+
+
+def _quiet_drops() -> None:
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietDrops) for f in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(_QuietDrops())
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -64,6 +81,7 @@ class LoopbackServer:
         config = uvicorn.Config(
             app, lifespan=lifespan, log_config=None, log_level="warning"
         )
+        _quiet_drops()
         self._server = _EmbeddedServer(config)
         self._host = host
         self._port = port
@@ -117,7 +135,9 @@ class EmulatorServer:
     """The whole emulator on real loopback sockets.
 
     `transport` replaces the network for outbound POSTs (events, installs);
-    by default they go over real HTTP.
+    by default they go over real HTTP. `limits` are what new portals start
+    with (by default the bucket is on, as on Bitrix24); `concurrency` bounds
+    deliveries on the wire; each portal keeps `call_log_limit` calls.
     """
 
     def __init__(
@@ -127,11 +147,18 @@ class EmulatorServer:
         port: int = 0,
         delivery_timeout: float = DEFAULT_DELIVERY_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: LimitSettings | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        call_log_limit: int = CALL_LOG_LIMIT,
     ) -> None:
         self._registration = registration or AppRegistration()
         self._host = host
         self._port = port
-        self._courier = Courier(timeout=delivery_timeout, transport=transport)
+        self._limits = limits
+        self._call_log_limit = call_log_limit
+        self._courier = Courier(
+            timeout=delivery_timeout, transport=transport, concurrency=concurrency
+        )
         self._ports = _SocketPorts(host)
         self._main: LoopbackServer | None = None
         self._emulator: Emulator | None = None
@@ -147,7 +174,12 @@ class EmulatorServer:
     async def start(self) -> str:
         """Bind, serve, and return the main base URL (`http://host:port`)."""
         self._emulator = Emulator(
-            self._registration, "", sink=self._courier.send, host=self._host
+            self._registration,
+            "",
+            sink=self._courier.send,
+            host=self._host,
+            limits=self._limits,
+            call_log_limit=self._call_log_limit,
         )
         app = create_app(self._emulator, self._courier, self._ports)
         self._ports.app = app
@@ -163,6 +195,8 @@ class EmulatorServer:
 
     async def stop(self) -> None:
         """Stop every portal server, then the main one (closing deliveries)."""
+        if self._ports.app is not None:
+            self._ports.app.release_hangs()
         await self._ports.close_all()
         if self._main is not None:
             await self._main.stop()
@@ -196,6 +230,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--delivery-timeout", type=float, default=DEFAULT_DELIVERY_TIMEOUT
     )
+    parser.add_argument("--plan", choices=sorted(PLANS), default="professional")
+    parser.add_argument(
+        "--no-bucket", action="store_true", help="no leaky-bucket limit"
+    )
     return parser.parse_args(argv)
 
 
@@ -208,8 +246,13 @@ async def _serve_until_stopped(args: argparse.Namespace) -> None:
         scope=args.scope,
         access_token_lifetime=args.token_lifetime,
     )
+    limits = LimitSettings().changed({"plan": args.plan, "bucket": not args.no_bucket})
     server = EmulatorServer(
-        registration, args.host, args.port, delivery_timeout=args.delivery_timeout
+        registration,
+        args.host,
+        args.port,
+        delivery_timeout=args.delivery_timeout,
+        limits=limits,
     )
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

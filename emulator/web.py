@@ -2,10 +2,16 @@
 
 One ASGI app serves everything and dispatches on the request's `Host`
 (`host:port`): a portal's own address reaches that portal's REST API
-(`POST /rest/{method}` or `/rest/{method}.json`); any other address is the
-main one, which serves the OAuth server, the server endpoint and the control
-API below. All control bodies and answers are JSON; errors are
-`{"error": text}` with 400, 404 or 409.
+(`POST /rest/{method}` or `/rest/{method}.json`); an address a portal moved
+away from answers 302 to the new one; any other address is the main one,
+which serves the OAuth server, the server endpoint and the control API below.
+All control bodies and answers are JSON; errors are `{"error": text}` with
+400, 404 or 409.
+
+Before a portal's REST method runs: the added latency, then the first
+matching fault rule (which may answer instead), then the leaky bucket (503
+`QUERY_LIMIT_EXCEEDED`), the token, and the method's operating time (429
+`OPERATION_TIME_LIMIT`). Every outcome lands in the call log and counters.
 
 Control API
 -----------
@@ -38,15 +44,60 @@ Control API
 `POST /control/portals/{member_id}/expire-tokens`
     Every access token of the app there expires now: `{"expired": n}`.
 `GET /control/portals/{member_id}/calls`
-    REST calls: `[{"method", "params" (no auth), "status", "error", "batch_key"}]`.
+    The last 5,000 REST calls: `[{"method", "params" (no auth), "status",
+    "error", "batch_key", "fault"}]`, refusals (503, 429) and faults included.
 `GET /control/portals/{member_id}/deliveries` (and `GET /control/deliveries`)
     `{"deliveries": [{"event", "handler", "handler_id", "status", "error",
-    "member_id", "at"}], "in_flight": n}`.
+    "member_id", "at", "latency_ms"}], "in_flight": n}`: the last 100,000.
 `GET /control/app`, `PUT /control/app` `{"install_url": .., ...}`
     Read or change the app registration (client_id, client_secret,
     install_url, version, scope, access_token_lifetime, status).
 `POST /control/reset`
-    Forget all portals and logs; restore the first registration.
+    Forget all portals, logs and OAuth faults; restore the first registration
+    and limits; end every hang.
+
+Limits, addresses, faults, bursts and counters
+----------------------------------------------
+`GET|PUT /control/portals/{member_id}/limits` (and `/control/limits`)
+    Read or change a portal's limits (`/control/limits`: the defaults, and a
+    PUT applies the change to every existing portal too). Keys: `plan`
+    (`free|basic|standard|professional|enterprise`: sets rate, block and
+    auth_connector), `bucket` (on/off), `rate` (drained per second, 2),
+    `block` (requests above which it refuses, 50), `operating_cost` (seconds
+    a call costs; null: measured), `operating_costs` (`{method: seconds}`),
+    `operating_threshold` (480), `auth_connector` (the plan honours it).
+`POST /control/portals/{member_id}/move`
+    A new port, so a new domain and client_endpoint; the old address answers
+    302 to the new one: `{"member_id", "domain", "client_endpoint",
+    "previous_domain"}`.
+`PUT /control/portals/{member_id}/redirect` `{"mode": "licence"|"loop"|null}`
+    The portal's own address answers 302: to a licence page on its own host,
+    or to the very URL asked for; null ends it.
+`PUT /control/portals/{member_id}/latency` `{"seconds": 0.2}`
+    Delay every REST answer of the portal.
+`POST /control/portals/{member_id}/faults`
+    `{"kind": .., "count": 1, "method": null, "seconds": 15}`: the next `count`
+    REST requests (of `method` only, if given) meet the fault: `html_500`,
+    `html_502`, `html_503`, `truncated` (the method runs, the JSON is cut),
+    `timeout` (hang `seconds`, then 504), `drop` (the connection closes
+    without an answer), or an error envelope: `QUERY_LIMIT_EXCEEDED`,
+    `OPERATION_TIME_LIMIT`, `OVERLOAD_LIMIT`, `INTERNAL_SERVER_ERROR`,
+    `PORTAL_DELETED`. Answers the portal's `{"latency", "rules"}`.
+`GET|DELETE /control/portals/{member_id}/faults`
+    The rules and latency, or clear both.
+`POST|GET|DELETE /control/oauth/faults`
+    The same for the OAuth server (`html_5xx`, `truncated`, `timeout`, `drop`).
+`POST /control/portals/{member_id}/contacts/bulk`
+    `{"contacts": [{fields}, ...], "concurrent": false}`: users add every
+    contact at once: 202 `{"ids": [...], "deliveries": n}`. The ONCRMCONTACTADD
+    deliveries go out in the background, one after another, or with
+    `concurrent` all at once (bounded by the courier's concurrency).
+`GET /control/portals/{member_id}/offline-events`
+    The offline queue as `event.offline.list` shows it, without paging.
+`GET /control/stats` (and `GET /control/portals/{member_id}/stats`)
+    Counters that need no log: deliveries (total, by status, in flight) and
+    REST calls (requests, by method, status and error, 503 and 429 counts),
+    in total and per portal.
 """
 
 from __future__ import annotations
@@ -59,20 +110,25 @@ from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from emulator import phpquery
+from emulator import faults, phpquery
 from emulator.core import Emulator
 from emulator.courier import Courier
 from emulator.errors import ControlError, OAuthError
+from emulator.faults import FaultRule, FaultScript, Hangs
 from emulator.model import Portal
 from emulator.rest import RestApi
 
 logger = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+#: Where a portal in `licence` redirect mode sends every request.
+LICENCE_PATH = "/licence_expired.php"
+LICENCE_PAGE = "<html><body><h1>The license has expired.</h1></body></html>"
 
 
 class PortAllocator(Protocol):
@@ -110,6 +166,8 @@ class EmulatorApp:
         self.emulator = emulator
         self.courier = courier
         self.ports = ports
+        self.oauth_faults = FaultScript()
+        self._hangs = Hangs()
         self._rest = RestApi(emulator)
         self._portal_app = Starlette(
             routes=[
@@ -119,19 +177,26 @@ class EmulatorApp:
         self._main_app = Starlette(routes=self._main_routes(), lifespan=self._lifespan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._portal_of(scope) is not None:
+        host = _host(scope) if scope["type"] == "http" else ""
+        portal = self.emulator.portal_at(host) if host else None
+        moved = self.emulator.moved_from(host) if host else None
+        if portal is not None and portal.redirect is not None:
+            await _redirected(portal, scope)(scope, receive, send)
+        elif portal is not None:
             await self._portal_app(scope, receive, send)
+        elif moved is not None:
+            await _moved(moved, scope)(scope, receive, send)
         else:
             await self._main_app(scope, receive, send)
 
-    def _portal_of(self, scope: Scope) -> Portal | None:
-        headers = dict(scope.get("headers") or [])
-        host = headers.get(b"host", b"").decode("latin-1")
-        return self.emulator.portal_at(host)
+    def release_hangs(self) -> None:
+        """End every hanging request (a `timeout` fault) now."""
+        self._hangs.release()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         yield
+        self.release_hangs()
         await self.courier.aclose()
 
     def _main_routes(self) -> list[Route]:
@@ -144,6 +209,12 @@ class EmulatorApp:
             ("/control/app", self._put_app, ["PUT"]),
             ("/control/reset", self._reset, ["POST"]),
             ("/control/deliveries", self._all_deliveries, ["GET"]),
+            ("/control/stats", self._stats, ["GET"]),
+            ("/control/limits", self._default_limits, ["GET"]),
+            ("/control/limits", self._change_default_limits, ["PUT"]),
+            ("/control/oauth/faults", self._oauth_faults, ["GET"]),
+            ("/control/oauth/faults", self._add_oauth_fault, ["POST"]),
+            ("/control/oauth/faults", self._clear_oauth_faults, ["DELETE"]),
             ("/control/portals", self._create_portal, ["POST"]),
             ("/control/portals", self._list_portals, ["GET"]),
             (portal, self._portal_state, ["GET"]),
@@ -153,6 +224,17 @@ class EmulatorApp:
             (portal + "/expire-tokens", self._expire_tokens, ["POST"]),
             (portal + "/calls", self._calls, ["GET"]),
             (portal + "/deliveries", self._deliveries, ["GET"]),
+            (portal + "/stats", self._portal_stats, ["GET"]),
+            (portal + "/limits", self._limits, ["GET"]),
+            (portal + "/limits", self._change_limits, ["PUT"]),
+            (portal + "/move", self._move, ["POST"]),
+            (portal + "/redirect", self._redirect, ["PUT"]),
+            (portal + "/latency", self._latency, ["PUT"]),
+            (portal + "/faults", self._faults, ["GET"]),
+            (portal + "/faults", self._add_fault, ["POST"]),
+            (portal + "/faults", self._clear_faults, ["DELETE"]),
+            (portal + "/offline-events", self._offline_events, ["GET"]),
+            (portal + "/contacts/bulk", self._add_contacts, ["POST"]),
             (portal + "/contacts", self._add_contact, ["POST"]),
             (portal + "/contacts", self._list_contacts, ["GET"]),
             (contact, self._get_contact, ["GET"]),
@@ -168,9 +250,17 @@ class EmulatorApp:
 
     async def _portal_rest(self, request: Request) -> Response:
         portal = self.emulator.portal_at(request.headers.get("host", ""))
-        status, body = self._rest.call(
-            portal, _method_name(request), await _params(request)
-        )
+        assert portal is not None, "dispatch sends only portal addresses here"
+        method, params = _method_name(request), await _params(request)
+        await self._hangs.sleep(portal.faults.latency)
+
+        rule = portal.faults.take(method.lower())
+        if rule is not None and rule.kind != "truncated":
+            self._rest.log_fault(portal, method, params, rule)
+            return await faults.respond(rule, self._hangs)
+        status, body = self._rest.call(portal, method, params, _kind(rule))
+        if rule is not None:
+            return faults.truncated(body, status)
         return _bitrix_json(body, status)
 
     async def _server_rest(self, request: Request) -> Response:
@@ -181,11 +271,17 @@ class EmulatorApp:
         return _bitrix_json(body, status)
 
     async def _oauth_token(self, request: Request) -> Response:
+        params = await _params(request)
+        rule = self.oauth_faults.take("oauth")
+        if rule is not None and rule.kind != "truncated":
+            return await faults.respond(rule, self._hangs)
         try:
-            answer = self.emulator.refresh(await _params(request))
+            status, answer = 200, self.emulator.refresh(params)
         except OAuthError as error:
-            return _bitrix_json(error.envelope(), error.status)
-        return _bitrix_json(answer, 200)
+            status, answer = error.status, error.envelope()
+        if rule is not None:
+            return faults.truncated(answer, status)
+        return _bitrix_json(answer, status)
 
     # -- control: app and portals ---------------------------------------------------
 
@@ -197,8 +293,10 @@ class EmulatorApp:
         return JSONResponse(changed.as_dict())
 
     async def _reset(self, request: Request) -> Response:
+        self.release_hangs()
         self.emulator.reset()
         self.courier.forget()
+        self.oauth_faults.clear()
         await self.ports.close_all()
         return JSONResponse({"reset": True})
 
@@ -277,7 +375,116 @@ class EmulatorApp:
             }
         )
 
+    async def _stats(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "deliveries": self.courier.stats(),
+                "rest": self.emulator.call_stats(),
+            }
+        )
+
+    async def _portal_stats(self, request: Request) -> Response:
+        portal = self.emulator.portal(_member(request))
+        return JSONResponse(
+            {
+                "deliveries": {"in_flight": self.courier.in_flight(portal.member_id)},
+                "rest": portal.stats.as_dict(),
+            }
+        )
+
+    # -- control: limits, addresses, faults -----------------------------------------
+
+    async def _default_limits(self, request: Request) -> Response:
+        return JSONResponse(self.emulator.default_limits.as_dict())
+
+    async def _change_default_limits(self, request: Request) -> Response:
+        self.emulator.change_default_limits(await _json_object(request))
+        return JSONResponse(self.emulator.default_limits.as_dict())
+
+    async def _limits(self, request: Request) -> Response:
+        return JSONResponse(self.emulator.portal(_member(request)).limits.as_dict())
+
+    async def _change_limits(self, request: Request) -> Response:
+        member_id = _member(request)
+        self.emulator.change_limits(member_id, await _json_object(request))
+        return JSONResponse(self.emulator.portal(member_id).limits.as_dict())
+
+    async def _move(self, request: Request) -> Response:
+        member_id = self.emulator.portal(_member(request)).member_id
+
+        previous = self.emulator.move_portal(member_id, await self.ports.open())
+        portal = self.emulator.portal(member_id)
+        logger.info("moved portal %s to %s", member_id, portal.domain)
+        return JSONResponse(
+            {
+                "member_id": member_id,
+                "domain": portal.domain,
+                "client_endpoint": portal.client_endpoint,
+                "previous_domain": previous,
+            }
+        )
+
+    async def _redirect(self, request: Request) -> Response:
+        mode = (await _json_object(request)).get("mode")
+        self.emulator.set_redirect(_member(request), mode)
+        return JSONResponse({"mode": mode})
+
+    async def _latency(self, request: Request) -> Response:
+        body = await _json_object(request)
+        portal = self.emulator.portal(_member(request))
+        portal.faults.latency = faults.parse_seconds(body.get("seconds"), "seconds")
+        return JSONResponse(portal.faults.as_dict())
+
+    async def _faults(self, request: Request) -> Response:
+        return JSONResponse(self.emulator.portal(_member(request)).faults.as_dict())
+
+    async def _add_fault(self, request: Request) -> Response:
+        body = await _json_object(request)
+        portal = self.emulator.portal(_member(request))
+        portal.faults.add(faults.parse_rule(body, faults.REST_FAULTS))
+        return JSONResponse(portal.faults.as_dict(), status_code=201)
+
+    async def _clear_faults(self, request: Request) -> Response:
+        portal = self.emulator.portal(_member(request))
+        portal.faults.clear()
+        return JSONResponse(portal.faults.as_dict())
+
+    async def _oauth_faults(self, request: Request) -> Response:
+        return JSONResponse(self.oauth_faults.as_dict())
+
+    async def _add_oauth_fault(self, request: Request) -> Response:
+        body = await _json_object(request)
+        self.oauth_faults.add(faults.parse_rule(body, faults.OAUTH_FAULTS))
+        return JSONResponse(self.oauth_faults.as_dict(), status_code=201)
+
+    async def _clear_oauth_faults(self, request: Request) -> Response:
+        self.oauth_faults.clear()
+        return JSONResponse(self.oauth_faults.as_dict())
+
     # -- control: contacts -----------------------------------------------------------
+
+    async def _add_contacts(self, request: Request) -> Response:
+        body = await _json_object(request)
+        contacts = _contact_list(body.get("contacts"))
+        concurrent = body.get("concurrent", False)
+        if not isinstance(concurrent, bool):
+            raise ControlError(400, "concurrent must be true or false")
+
+        ids, outbounds = self.emulator.add_contacts(
+            _member(request), contacts, _actor(request)
+        )
+        if concurrent:
+            for outbound in outbounds:
+                self.courier.send(outbound)
+        else:
+            self.courier.send_in_order(outbounds)
+        return JSONResponse(
+            {"ids": [str(i) for i in ids], "deliveries": len(outbounds)},
+            status_code=202,
+        )
+
+    async def _offline_events(self, request: Request) -> Response:
+        return JSONResponse(self.emulator.portal(_member(request)).offline.rows())
 
     async def _add_contact(self, request: Request) -> Response:
         fields = await _json_object(request)
@@ -332,6 +539,42 @@ def _control(endpoint: Endpoint) -> Endpoint:
             return JSONResponse({"error": error.message}, status_code=error.status)
 
     return guarded
+
+
+def _host(scope: Scope) -> str:
+    for name, value in scope.get("headers") or []:
+        if name == b"host":
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _target(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return str(scope["path"]) + (f"?{query}" if query else "")
+
+
+def _moved(portal: Portal, scope: Scope) -> Response:
+    # The new address with the same path: a client that follows the 302
+    # re-sends the body only if it knows to (most turn POST into GET).
+    return RedirectResponse(f"http://{portal.domain}{_target(scope)}", 302)
+
+
+def _redirected(portal: Portal, scope: Scope) -> Response:
+    if portal.redirect == "loop":
+        return RedirectResponse(f"http://{portal.domain}{_target(scope)}", 302)
+    if scope["path"] == LICENCE_PATH:
+        return HTMLResponse(LICENCE_PAGE)
+    return RedirectResponse(f"http://{portal.domain}{LICENCE_PATH}", 302)
+
+
+def _kind(rule: FaultRule | None) -> str | None:
+    return rule.kind if rule is not None else None
+
+
+def _contact_list(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+        raise ControlError(400, "contacts must be a list of field objects")
+    return value
 
 
 def _member(request: Request) -> str:

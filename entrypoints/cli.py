@@ -1,6 +1,7 @@
 """The `b24names` command line: serve, emulator, demo and format."""
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"b24names: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        print("b24names: interrupted; run the same command to resume", file=sys.stderr)
         return EXIT_FAILURE
 
 
@@ -43,7 +45,36 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web service (B24_* variables)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="contact workers inside the service (0: run `b24names worker` instead)",
+    )
     serve.set_defaults(command=_serve)
+
+    worker = commands.add_parser("worker", help="run contact workers on their own")
+    worker.add_argument("--workers", type=int, default=2)
+    worker.set_defaults(command=_worker)
+
+    jobs = commands.add_parser("jobs", help="list pending and failed jobs")
+    jobs.add_argument("--portal", metavar="MEMBER_ID")
+    jobs.add_argument(
+        "--requeue", action="store_true", help="send failed jobs back to the queue"
+    )
+    jobs.set_defaults(command=_jobs)
+
+    backfill = commands.add_parser(
+        "backfill", help="format the contacts a portal already has"
+    )
+    backfill.add_argument("--portal", metavar="MEMBER_ID", required=True)
+    backfill.add_argument(
+        "--dry-run", action="store_true", help="print the changes, write nothing"
+    )
+    backfill.add_argument(
+        "--restart", action="store_true", help="ignore where a previous run stopped"
+    )
+    backfill.set_defaults(command=_backfill)
 
     emulator = commands.add_parser(
         "emulator",
@@ -70,9 +101,40 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    app = create_app(Container(settings=settings))
+    app = create_app(Container(settings=settings), workers=args.workers)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from entrypoints.operations import container_from_env, run_workers
+
+    container = container_from_env()
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    asyncio.run(run_workers(container, args.workers))
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from entrypoints.operations import container_from_env, requeue_jobs, show_jobs
+
+    container = container_from_env()
+    if args.requeue:
+        requeue_jobs(container, args.portal, sys.stdout)
+    show_jobs(container, args.portal, sys.stdout)
+    return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from entrypoints.operations import backfill, container_from_env, print_summary
+
+    container = container_from_env()
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+    progress = asyncio.run(
+        backfill(container, args.portal, args.dry_run, args.restart, sys.stdout)
+    )
+    print_summary(progress, args.dry_run, sys.stdout)
+    return EXIT_FAILURE if progress.failed else 0
 
 
 def _emulator(args: argparse.Namespace) -> int:

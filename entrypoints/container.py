@@ -4,6 +4,11 @@ Only entrypoints touch the container. Tests override providers (for example the
 repository or the gateway) instead of patching modules.
 """
 
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,16 +16,21 @@ from urllib.parse import urlsplit
 import httpx
 from dependency_injector import containers, providers
 
+from adapters.address_policy import AddressPolicy
 from adapters.bitrix24_http import HttpxBitrix24Gateway, default_client
 from adapters.memory import InMemoryTokenRepository
+from adapters.memory_inbox import InMemoryContactInbox
 from adapters.mongo import MongoTokenRepository
+from adapters.mongo_inbox import MongoContactInbox
+from adapters.rate_limit import PortalRateLimiter
 from adapters.sqlite import SqliteTokenRepository
-from application.contacts import FormatContact
+from adapters.sqlite_inbox import SqliteContactInbox
 from application.errors import ConfigurationError
-from application.events import UninstallApp, UpdateApp
+from application.events import QueueContactChange, UninstallApp, UpdateApp
 from application.install import InstallApp
-from application.ports import TokenRepository
+from application.ports import ContactInbox, TokenRepository
 from application.rest import PortalRest
+from application.worker import ContactWorker
 from entrypoints.settings import Settings
 
 
@@ -43,14 +53,38 @@ def build_repository(storage_url: str) -> TokenRepository:
     )
 
 
+def build_inbox(storage_url: str) -> ContactInbox:
+    """The contact inbox beside the repository that `storage_url` names."""
+    scheme = urlsplit(storage_url).scheme
+    if scheme == "sqlite":
+        return SqliteContactInbox(Path(storage_url.removeprefix("sqlite://")))
+    if scheme in {"mongodb", "mongodb+srv"}:
+        return MongoContactInbox.from_url(storage_url)
+    if scheme == "memory":
+        return InMemoryContactInbox()
+    raise ConfigurationError(
+        "B24_STORAGE_URL must start with sqlite://, mongodb:// or memory://"
+    )
+
+
+def worker_name(index: int) -> str:
+    """A lease owner name unique across machines, processes and tasks."""
+    return f"{socket.gethostname()}:{os.getpid()}:{index}"
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock = providers.Object(utc_now)
 
     portals = providers.Singleton(build_repository, settings.provided.storage_url)
+    inbox = providers.Singleton(build_inbox, settings.provided.storage_url)
     http_client: providers.Singleton[httpx.AsyncClient] = providers.Singleton(
         default_client
     )
+    address_policy = providers.Singleton(
+        AddressPolicy, settings.provided.allow_insecure_loopback
+    )
+    rate_limiter = providers.Singleton(PortalRateLimiter)
     gateway = providers.Singleton(
         HttpxBitrix24Gateway,
         client=http_client,
@@ -58,14 +92,34 @@ class Container(containers.DeclarativeContainer):
         client_id=settings.provided.client_id,
         client_secret=settings.provided.client_secret,
         clock=clock,
+        limiter=rate_limiter,
+        policy=address_policy,
     )
     rest = providers.Singleton(PortalRest, portals, gateway, clock)
 
     install_app = providers.Factory(
-        InstallApp, portals, gateway, rest, settings.provided.events_url, clock
+        InstallApp, portals, inbox, gateway, rest, settings.provided.events_url, clock
     )
     update_app = providers.Factory(
         UpdateApp, portals, gateway, rest, settings.provided.events_url, clock
     )
-    uninstall_app = providers.Factory(UninstallApp, portals, clock)
-    format_contact = providers.Factory(FormatContact, rest)
+    uninstall_app = providers.Factory(UninstallApp, portals, inbox, clock)
+    queue_contact_change = providers.Factory(QueueContactChange, portals, inbox, clock)
+    contact_worker = providers.Factory(
+        ContactWorker, inbox=inbox, portals=portals, rest=rest, clock=clock
+    )
+
+
+@asynccontextmanager
+async def running_workers(container: Container, count: int) -> AsyncIterator[None]:
+    """Run `count` contact workers until the block ends, then let them finish."""
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(container.contact_worker(owner=worker_name(n)).run(stop))
+        for n in range(count)
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -17,7 +17,8 @@ class Settings:
     """Everything the service needs to know about its deployment.
 
     `public_url` is the base address Bitrix24 reaches the service at; the install
-    and events handlers hang below it.
+    and events handlers hang below it. `allow_insecure_loopback` lets the service
+    talk to portals over plain HTTP on loopback: for the emulator only.
     """
 
     client_id: str
@@ -25,6 +26,8 @@ class Settings:
     public_url: str
     storage_url: str
     oauth_url: str = DEFAULT_OAUTH_URL
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    allow_insecure_loopback: bool = False
 
     @property
     def events_url(self) -> str:
@@ -45,6 +48,8 @@ class Settings:
             public_url=_url(environ, "B24_PUBLIC_URL", None),
             storage_url=environ.get("B24_STORAGE_URL") or default_storage,
             oauth_url=_url(environ, "B24_OAUTH_URL", DEFAULT_OAUTH_URL),
+            data_dir=data_dir,
+            allow_insecure_loopback=_flag(environ, "B24_ALLOW_INSECURE_LOOPBACK"),
         )
 
 
@@ -56,6 +61,7 @@ VARIABLES = (
     "B24_STORAGE_URL",
     "B24_OAUTH_URL",
     "B24_DATA_DIR",
+    "B24_ALLOW_INSECURE_LOOPBACK",
 )
 
 
@@ -64,6 +70,15 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     if not value:
         raise ConfigurationError(f"{name} is not set")
     return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if value in {"", "0", "false", "no"}:
+        return False
+    if value in {"1", "true", "yes"}:
+        return True
+    raise ConfigurationError(f"{name} must be true or false")
 
 
 def _url(environ: Mapping[str, str], name: str, default: str | None) -> str:

@@ -9,12 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from application.contacts import FormatContact
 from application.errors import (
     Bitrix24Error,
     InvalidInput,
@@ -25,9 +23,8 @@ from application.errors import (
 from application.events import authenticate
 from application.page import DescribePortal, PortalView
 from domain.errors import B24NamesError
-from domain.portal import Portal
 from entrypoints import pages, payloads
-from entrypoints.container import Container
+from entrypoints.container import Container, running_workers
 from entrypoints.forms import DEFAULT_LIMITS, Form, parse_form, parse_query
 from entrypoints.payloads import EventEnvelope, event_envelope
 
@@ -36,12 +33,17 @@ logger = logging.getLogger(__name__)
 EventHandler = Callable[[Request, EventEnvelope], Awaitable[Response]]
 
 
-def create_app(container: Container) -> Starlette:
-    """The web application over a wired container."""
+def create_app(container: Container, workers: int = 0) -> Starlette:
+    """The web application over a wired container.
+
+    With `workers` above zero the app also runs that many contact workers for as
+    long as it serves; `b24names worker` runs them in processes of their own.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with running_workers(container, workers):
+            yield
         await container.http_client().aclose()
 
     app = Starlette(
@@ -114,30 +116,12 @@ async def _install_event(request: Request, envelope: EventEnvelope) -> Response:
 
 
 async def _contact_changed(request: Request, envelope: EventEnvelope) -> Response:
-    container = _container(request)
-    portal = authenticate(
-        container.portals(), envelope.member_id, envelope.application_token
-    )
     contact_id = payloads.contact_id(envelope)
 
-    task = BackgroundTask(
-        _format_in_background, container.format_contact(), portal, contact_id
+    _container(request).queue_contact_change()(
+        envelope.member_id, envelope.application_token, contact_id
     )
-    return JSONResponse({"result": "accepted"}, background=task)
-
-
-async def _format_in_background(
-    use_case: FormatContact, portal: Portal, contact_id: str
-) -> None:
-    try:
-        await use_case(portal, contact_id)
-    except B24NamesError as error:
-        logger.error(
-            "contact not formatted member_id=%s contact_id=%s error=%s",
-            portal.member_id,
-            contact_id,
-            type(error).__name__,
-        )
+    return JSONResponse({"result": "queued"})
 
 
 async def _app_updated(request: Request, envelope: EventEnvelope) -> Response:

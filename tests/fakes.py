@@ -18,7 +18,7 @@ from application.errors import (
     RefreshTokenRejected,
     RemoteNotFound,
 )
-from application.ports import Bitrix24Gateway, RestResponse
+from application.ports import BatchCommand, BatchResponse, Bitrix24Gateway, RestResponse
 from domain.portal import Grant, Portal
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -26,6 +26,19 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 def fixed_clock() -> datetime:
     return NOW
+
+
+class MovableClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -40,6 +53,7 @@ class FakePortal:
     expired_tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
     event_get_lists_bindings: bool = True
+    faults: list[Bitrix24Error] = field(default_factory=list)
 
 
 class FakeBitrix24(Bitrix24Gateway):
@@ -48,6 +62,7 @@ class FakeBitrix24(Bitrix24Gateway):
     def __init__(self) -> None:
         self.portals: dict[str, FakePortal] = {}
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.requests: list[tuple[str, str]] = []
         self.refreshes: list[str] = []
         self.refresh_gate: asyncio.Event | None = None
         self.call_gate: asyncio.Event | None = None
@@ -77,10 +92,41 @@ class FakeBitrix24(Bitrix24Gateway):
     async def call(
         self, portal: Portal, method: str, params: Mapping[str, Any]
     ) -> RestResponse:
+        state = await self._authorized(portal, method)
+
+        self.calls.append((portal.member_id, method, dict(params)))
+        return RestResponse(self._answer(state, method, params))
+
+    async def batch(
+        self,
+        portal: Portal,
+        commands: Mapping[str, BatchCommand],
+        halt: bool = False,
+    ) -> BatchResponse:
+        state = await self._authorized(portal, "batch")
+
+        results: dict[str, Any] = {}
+        errors: dict[str, Bitrix24Error] = {}
+        for key, (method, params) in commands.items():
+            self.calls.append((portal.member_id, method, dict(params)))
+            try:
+                results[key] = self._answer(state, method, params)
+            except Bitrix24Error as error:
+                errors[key] = error
+                if halt:
+                    break
+        return BatchResponse(results, errors)
+
+    def request_count(self, member_id: str) -> int:
+        return sum(1 for m, _ in self.requests if m == member_id)
+
+    async def _authorized(self, portal: Portal, method: str) -> FakePortal:
         if self.call_gate is not None:
             await self.call_gate.wait()
 
         state = self.portals[portal.member_id]
+        if state.faults:
+            raise state.faults.pop(0)
         if portal.access_token in state.expired_tokens:
             raise ExpiredToken(
                 "expired_token", "The access token provided has expired.", 401
@@ -89,8 +135,8 @@ class FakeBitrix24(Bitrix24Gateway):
             raise AuthRejected("NO_AUTH_FOUND", "Wrong authorization data", 401)
 
         await asyncio.sleep(0)
-        self.calls.append((portal.member_id, method, dict(params)))
-        return RestResponse(self._answer(state, method, params))
+        self.requests.append((portal.member_id, method))
+        return state
 
     async def refresh(self, refresh_token: str) -> Grant:
         if self.refresh_gate is not None:
@@ -124,6 +170,8 @@ class FakeBitrix24(Bitrix24Gateway):
     def _answer(self, state: FakePortal, method: str, params: Mapping[str, Any]) -> Any:
         if method == "crm.contact.get":
             return dict(self._contact(state, params))
+        if method == "crm.contact.list":
+            return self._list(state, params)
         if method == "crm.contact.update":
             self._contact(state, params).update(params["fields"])
             return True
@@ -138,6 +186,21 @@ class FakeBitrix24(Bitrix24Gateway):
         if method == "app.info":
             return {"ID": "1", "CODE": "local.app", "STATUS": "F"}
         raise Bitrix24Error("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
+
+    def _list(
+        self, state: FakePortal, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        after = int(params.get("filter", {}).get(">ID", 0))
+        select = params.get("select") or ["*"]
+        ids = sorted(int(i) for i in state.contacts if int(i) > after)[:50]
+        return [
+            {
+                key: value
+                for key, value in {"ID": str(i), **state.contacts[str(i)]}.items()
+                if key in select or "*" in select
+            }
+            for i in ids
+        ]
 
     def _contact(self, state: FakePortal, params: Mapping[str, Any]) -> dict[str, Any]:
         contact = state.contacts.get(str(params["id"]))

@@ -1,11 +1,10 @@
 """Where the capitals of a word go, and putting them there.
 
-`capital_positions` reads only the lower-case form of a word, so it is cached:
-names repeat, and most words are decided once.
+`capital_positions` reads only the lower-case form of a word and its role, so
+formatting a result again puts the capitals in the same places.
 """
 
 import re
-from functools import lru_cache
 
 from domain.names.fields import NameField
 from domain.names.languages import LanguageProfile
@@ -34,7 +33,6 @@ _INITIAL_DOT_RE = re.compile(r"(?<![^\W\d_])[^\W\d_]\.(?=[^\W\d_])")
 Capitals = tuple[tuple[int, ...], str]
 
 
-@lru_cache(maxsize=16384)
 def capital_positions(
     low: str,
     role: Role,

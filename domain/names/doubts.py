@@ -34,7 +34,17 @@ _MTAVRULI_RE = re.compile("[\u1c90-\u1cbf]")
 _TYPED_MC_RE = re.compile(r"(?:Mc|Mac)([a-z]+)")
 _ONE_LETTER_RE = re.compile(r"[^\W\d_]")
 _LATE_APOSTROPHE_RE = re.compile(r"([a-z]{2,})'[a-z]")
-_MIN_INNER_CAPITAL_STEM = 4
+# De, Da, Di, La, Le, then a stem that opens with a consonant cluster that
+# starts a syllable (Br, Fl, Sh, Qu, ...) and has two more letters: LeBron,
+# DeShawn, LaFleur, DaQuan. Ordinary names that merely start like a prefix
+# continue otherwise (Daniel, Deborah, Leonard, Dennis), and s-clusters and
+# ch, ph, th are left out because ordinary names have them there (Desmond,
+# Leslie, Lachlan, Daphne). DeMarco-like names are missed on purpose: their
+# spelling is the spelling of Daniel.
+_INNER_CAPITAL_RE = re.compile(
+    f"(?:{'|'.join(INNER_CAPITAL_PREFIXES)})"
+    r"(?:[bcdfgkpt]r|[bfgkp]l|sh|qu)[^\W\d_]{2,}"
+)
 
 Check = Callable[[str, Decision, NameField, LanguageProfile], str | None]
 
@@ -58,7 +68,8 @@ def _changed(decision: Decision) -> list[int]:
 
 
 def _latin_changed(decision: Decision) -> list[int]:
-    return [i for i in _changed(decision) if decision.scripts[i] is Script.LATIN]
+    latin = Script.LATIN
+    return [i for i in _changed(decision) if decision.facts[i].script is latin]
 
 
 def _zero_width(value: str, *_: object) -> str | None:
@@ -106,8 +117,9 @@ def _mtavruli(_: str, decision: Decision, *__: object) -> str | None:
 
 
 def _typed_mc(_: str, decision: Decision, field: NameField, *__: object) -> str | None:
-    for word, plan in zip(decision.words, decision.plans, strict=True):
-        match = _TYPED_MC_RE.fullmatch(word) if plan.state is State.TIDY else None
+    for word, facts in zip(decision.words, decision.facts, strict=True):
+        tidy = facts.plan.state is State.TIDY
+        match = _TYPED_MC_RE.fullmatch(word) if tidy else None
         if match is None:
             continue
         mac = field is NameField.LAST and match.group(1) in MAC_STEMS
@@ -137,17 +149,13 @@ def _inner_capital(
     if field is NameField.MIDDLE or profile.language not in ("en", "und"):
         return None
     for index in _latin_changed(decision):
-        key = decision.keys[index]
         # A shouted tail (DeSHAWN) kept its typed inner capital.
-        shouted = decision.plans[index].state is State.FIX
-        for prefix in INNER_CAPITAL_PREFIXES:
-            stem = key[len(prefix) :]
-            long_stem = len(stem) >= _MIN_INNER_CAPITAL_STEM and stem.isalpha()
-            if key.startswith(prefix) and long_stem and not shouted:
-                return (
-                    "all-capital or all-lower input hides an inner capital"
-                    " (De, Da, Di, La, Le + capital)"
-                )
+        shouted = decision.facts[index].plan.state is State.FIX
+        if not shouted and _INNER_CAPITAL_RE.fullmatch(decision.keys[index]):
+            return (
+                "all-capital or all-lower input hides an inner capital"
+                " (De, Da, Di, La, Le before a syllable such as Br, Sh, Qu)"
+            )
     return None
 
 
@@ -236,11 +244,14 @@ def _turkish_ascii_i(
 
 
 def _all_lower_surname(
-    _: str, decision: Decision, field: NameField, *__: object
+    _: str, decision: Decision, field: NameField, profile: LanguageProfile
 ) -> str | None:
-    if field is not NameField.LAST or len(decision.words) < 2:
+    # English pen names are sometimes styled all lower case (bell hooks); a
+    # whole name typed in lower case into the last-name field may be one.
+    english = profile.language in ("en", "und")
+    if not english or field is not NameField.LAST or len(decision.words) < 2:
         return None
-    if all(plan.state is State.LOWER for plan in decision.plans) and not any(
+    if all(facts.plan.state is State.LOWER for facts in decision.facts) and not any(
         key in ANY_LEADING_PARTICLE for key in decision.keys
     ):
         return "an all-lower surname may be the person's own spelling"

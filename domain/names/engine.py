@@ -1,12 +1,15 @@
 """Deciding every word of one field: the core that formatting and explaining share.
 
 Words repeat across names, so what can be decided about a word alone (its
-lower case, script and plan) and a word's repair in a given role are cached.
+lower case, script and plan) and a word's repair in a given role are cached,
+in bounded caches. Nothing below them is cached: a word seen for the first
+time pays for two cache entries, not one per helper.
 """
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from domain.names.capitals import apply_capitals, capital_positions
 from domain.names.fields import NameField
@@ -33,9 +36,8 @@ _NUMERAL_ROLES = (Role.ROMAN, Role.INITIAL_PAIR)
 _CACHE_SIZE = 32768
 
 
-@dataclass(frozen=True, slots=True)
-class WordFacts:
-    """What is known about a word on its own."""
+class WordFacts(NamedTuple):
+    """What is known about a word on its own (a tuple: cheap to build)."""
 
     low: str
     key: str
@@ -43,30 +45,20 @@ class WordFacts:
     plan: Plan
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
-    """Every word of a field before and after, with what was known about it."""
+    """Every word of a field before and after, with what was known about it.
+
+    `keys` are the words in lower case with ASCII apostrophes; `rules` holds
+    the id of the rule that repaired each word ("" for a word left alone).
+    """
 
     words: list[str]
     results: list[str]
     facts: list[WordFacts]
+    keys: list[str]
     roles: list[Role]
     rules: list[str]
-
-    @property
-    def keys(self) -> list[str]:
-        """The words in lower case with ASCII apostrophes."""
-        return [facts.key for facts in self.facts]
-
-    @property
-    def plans(self) -> list[Plan]:
-        """The plan of each word."""
-        return [facts.plan for facts in self.facts]
-
-    @property
-    def scripts(self) -> list[Script]:
-        """The script of each word."""
-        return [facts.script for facts in self.facts]
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -78,21 +70,11 @@ def word_facts(word: str, turkic: bool) -> WordFacts:
 
 def format_words(text: str, field: NameField, profile: LanguageProfile) -> str:
     """Format `text`, which is already whitespace-normalised and not empty."""
-    if " " not in text:
-        return _format_lone_word(text, field, profile)
     words = text.split(" ")
     facts = [word_facts(word, profile.turkic) for word in words]
     if not any(found.plan.repairs for found in facts):
         return text
     return " ".join(decide(words, field, profile, facts).results)
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _format_lone_word(word: str, field: NameField, profile: LanguageProfile) -> str:
-    """A field of one word: its role depends on nothing else, so it is cached."""
-    if not word_facts(word, profile.turkic).plan.repairs:
-        return word
-    return decide([word], field, profile).results[0]
 
 
 def decide(
@@ -106,16 +88,17 @@ def decide(
         facts = [word_facts(word, profile.turkic) for word in words]
     keys = [found.key for found in facts]
     roles = _roles(keys, facts, field, profile)
-    decision = Decision(words, list(words), facts, roles, [""] * len(words))
+    decision = Decision(words, list(words), facts, keys, roles, [""] * len(words))
 
+    states = [found.plan.state for found in facts]
     irish = profile.irish or not IRISH_FADA_PREFIXES.isdisjoint(keys)
-    kept = _typed_particles(keys, facts)
-    chosen = [i for i, found in enumerate(facts) if found.plan.repairs and not kept[i]]
+    kept = _typed_particles(keys, states)
+    chosen = [
+        i for i, found in enumerate(facts) if found.plan.repairs and i not in kept
+    ]
     _repair(decision, chosen, field, profile, irish)
-    if _shouts(decision):
-        singles = [
-            i for i, found in enumerate(facts) if found.plan.state is State.SINGLE
-        ]
+    if State.SINGLE in states and _shouts(decision, states):
+        singles = [i for i, state in enumerate(states) if state is State.SINGLE]
         _repair(decision, singles, field, profile, irish)
     return decision
 
@@ -134,30 +117,28 @@ def _roles(
     return [Role.NAME] * len(keys)
 
 
-def _typed_particles(keys: list[str], facts: list[WordFacts]) -> list[bool]:
+def _typed_particles(keys: list[str], states: list[State]) -> set[int]:
     """Lower-case particles typed beside deliberately cased words stay as typed."""
-    tidy = any(found.plan.state is State.TIDY for found in facts)
-    if not tidy or _ROLE_WORDS.isdisjoint(keys):
-        return [False] * len(keys)
+    if State.TIDY not in states or _ROLE_WORDS.isdisjoint(keys):
+        return set()
     last = len(keys) - 1
-    return [
-        found.plan.state is State.LOWER
+    return {
+        index
+        for index, (key, state) in enumerate(zip(keys, states, strict=True))
+        if state is State.LOWER
         and (
             (index < last and key in ANY_LEADING_PARTICLE)
             or (index > 0 and key in ANY_TRAILING_PARTICLE)
         )
-        for index, (key, found) in enumerate(zip(keys, facts, strict=True))
-    ]
+    }
 
 
-def _shouts(decision: Decision) -> bool:
+def _shouts(decision: Decision, states: list[State]) -> bool:
     """Whether some word was typed in capitals that it does not keep."""
-    if not any(found.plan.state is State.SINGLE for found in decision.facts):
-        return False
     return any(
-        found.plan.state in (State.UPPER, State.FIX) and result != word
-        for word, result, found in zip(
-            decision.words, decision.results, decision.facts, strict=True
+        state in (State.UPPER, State.FIX) and result != word
+        for word, result, state in zip(
+            decision.words, decision.results, states, strict=True
         )
     )
 
@@ -221,7 +202,5 @@ def clear_word_caches() -> None:
 
     Per-character caches stay: a service fills them within its first names.
     """
-    for cached in (word_facts, _format_lone_word, repair_word, capital_positions):
-        cached.cache_clear()
-    plan_word.cache_clear()
-    script_of.cache_clear()
+    word_facts.cache_clear()
+    repair_word.cache_clear()

@@ -6,6 +6,7 @@ from domain.names.doubts import find_doubts
 from domain.names.engine import TIDY_RE, Decision, decide, format_words
 from domain.names.fields import NameField
 from domain.names.languages import profile_for
+from domain.names.plain import format_plain
 from domain.names.text import tidy_space
 from domain.names.words import Plan
 
@@ -64,7 +65,9 @@ def format_name(value: str | None, field: NameField, lang: str | None) -> str | 
     text = tidy_space(value)
     if not text:
         return text
-    return format_words(text, _as_field(field), profile_for(lang))
+    field, profile = _as_field(field), profile_for(lang)
+    plain = format_plain(text, field, profile)
+    return plain if plain is not None else format_words(text, field, profile)
 
 
 def explain_name(value: str | None, field: NameField, lang: str | None) -> NameResult:
@@ -97,12 +100,12 @@ def _as_field(field: NameField) -> NameField:
 
 def _word_decisions(decision: Decision) -> tuple[WordDecision, ...]:
     return tuple(
-        WordDecision(original=word, result=result, rule=_describe(rule, plan))
-        for word, result, rule, plan in zip(
+        WordDecision(original=word, result=result, rule=_describe(rule, facts.plan))
+        for word, result, rule, facts in zip(
             decision.words,
             decision.results,
             decision.rules,
-            decision.plans,
+            decision.facts,
             strict=True,
         )
         if word != result

@@ -133,7 +133,6 @@ def title_char(char: str, turkic: bool) -> str:
     return titled if len(titled) == 1 else char
 
 
-@lru_cache(maxsize=4096)
 def script_of(word: str) -> Script:
     """The script of the first cased letter of `word` (OTHER when none)."""
     if word.isascii():

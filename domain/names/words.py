@@ -11,7 +11,6 @@ import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from domain.names.text import Kind, has_separator, is_caseless_text, kind, part_spans
 
@@ -61,7 +60,6 @@ _MAX_PREFIX_TAIL = 3
 _MIN_SHOUTED_TAIL = 3
 
 
-@lru_cache(maxsize=16384)
 def plan_word(word: str) -> Plan:
     """The repair that `word` needs, judged from its letters' case alone."""
     if is_caseless_text(word):
@@ -78,6 +76,8 @@ def plan_word(word: str) -> Plan:
 
 
 def _one_cased_letter(word: str) -> bool:
+    if len(word) > 1 and Kind.UNCASED not in (kind(word[0]), kind(word[1])):
+        return False  # the common case, two letters in a row, without a loop
     count = 0
     for char in word:
         if kind(char) is not Kind.UNCASED:

@@ -33,15 +33,16 @@ async def updates_of(emulator: EmulatorClient, member_id: str) -> list[str]:
 
 
 async def test_two_portals_get_their_names_formatted_apart(
-    emulator: EmulatorClient, tmp_path: Path
+    stack: Stack, tmp_path: Path
 ) -> None:
+    emulator = stack.emulator
     english = await installed_portal(emulator, "en", flow="ui")
     russian = await installed_portal(emulator, "ru", flow="event")
 
     john = await emulator.add_contact(english, NAME="JOHN", LAST_NAME="smith")
     ivan = await emulator.add_contact(russian, NAME="иван", LAST_NAME="иванов")
-    await wait_until_processed(emulator, english)
-    await wait_until_processed(emulator, russian)
+    await wait_until_processed(stack, english)
+    await wait_until_processed(stack, russian)
 
     en_contact = await emulator.get_contact(english, john)
     ru_contact = await emulator.get_contact(russian, ivan)
@@ -55,27 +56,27 @@ async def test_two_portals_get_their_names_formatted_apart(
     assert en_portal.client_endpoint != ru_portal.client_endpoint
 
 
-async def test_second_install_leaves_first_portal_working(
-    emulator: EmulatorClient,
-) -> None:
+async def test_second_install_leaves_first_portal_working(stack: Stack) -> None:
+    emulator = stack.emulator
     first = await installed_portal(emulator)
     await installed_portal(emulator)
 
     contact = await emulator.add_contact(first, NAME="mary-jane", LAST_NAME="o'neil")
-    await wait_until_processed(emulator, first)
+    await wait_until_processed(stack, first)
 
     names = await emulator.get_contact(first, contact)
     assert (names["NAME"], names["LAST_NAME"]) == ("Mary-Jane", "O'Neil")
 
 
 async def test_each_changed_contact_is_updated_once_and_tidy_ones_never(
-    emulator: EmulatorClient,
+    stack: Stack,
 ) -> None:
+    emulator = stack.emulator
     member_id = await installed_portal(emulator)
 
     messy = await emulator.add_contact(member_id, NAME="JOHN", LAST_NAME="SMITH")
     tidy = await emulator.add_contact(member_id, NAME="Anna", LAST_NAME="Smith")
-    await wait_until_processed(emulator, member_id)
+    await wait_until_processed(stack, member_id)
 
     assert await updates_of(emulator, member_id) == [messy]
     deliveries = await emulator.deliveries(member_id)
@@ -85,21 +86,22 @@ async def test_each_changed_contact_is_updated_once_and_tidy_ones_never(
 
 
 async def test_concurrent_events_after_expiry_share_exactly_one_refresh(
-    emulator: EmulatorClient,
+    stack: Stack,
 ) -> None:
+    emulator = stack.emulator
     member_id = await installed_portal(emulator)
     ids = [
         await emulator.add_contact(member_id, actor="robot", NAME="Tidy")
         for _ in range(8)
     ]
-    await wait_until_processed(emulator, member_id)
+    await wait_until_processed(stack, member_id)
     refreshes = (await emulator.portal(member_id))["refreshes"]
     await emulator.expire_tokens(member_id)
 
     await asyncio.gather(
         *(emulator.edit_contact(member_id, i, NAME="PETER") for i in ids)
     )
-    await wait_until_processed(emulator, member_id)
+    await wait_until_processed(stack, member_id)
 
     assert (await emulator.portal(member_id))["refreshes"] == refreshes + 1
     for contact_id in ids:

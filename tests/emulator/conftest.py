@@ -26,6 +26,17 @@ FINISH_PAGE = "<html><script>BX24.init(); BX24.installFinish();</script></html>"
 Hook = Callable[[httpx.Request], Awaitable[httpx.Response | None]]
 
 
+def refresh_query(refresh_token: str, secret: str | None = None) -> dict[str, Any]:
+    """The OAuth refresh request of the default registration."""
+    registration = AppRegistration()
+    return {
+        "grant_type": "refresh_token",
+        "client_id": registration.client_id,
+        "client_secret": secret or registration.client_secret,
+        "refresh_token": refresh_token,
+    }
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -62,10 +73,13 @@ class AppSide:
     event_status: int = 200
     gate: asyncio.Event | None = None
     on_install: Hook | None = None
+    waiting: int = 0
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.gate is not None and request.url.path != "/install":
+            self.waiting += 1
             await self.gate.wait()
+            self.waiting -= 1
         raw = request.content.decode()
         self.received.append(
             Received(

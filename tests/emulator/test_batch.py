@@ -84,3 +84,21 @@ async def test_more_than_fifty_commands_are_refused(world: World) -> None:
 
     assert response.status_code == 400
     assert response.json()["error"] == "ERROR_BATCH_LENGTH_EXCEEDED"
+
+
+async def test_silently_deleted_contact_fails_alone_in_a_batch(world: World) -> None:
+    portal, token = await world.installed_portal()
+    kept = await world.control.add_contact(portal.member_id, NAME="kept")
+    gone = await world.control.add_contact(portal.member_id, NAME="gone")
+    await world.control.delete_contact(portal.member_id, gone, silent=True)
+    cmd = {"kept": f"crm.contact.get?id={kept}", "gone": f"crm.contact.get?id={gone}"}
+
+    response = await world.rest(portal, "batch", {"halt": 0, "cmd": cmd}, token)
+
+    result = response.json()["result"]
+    assert response.status_code == 200
+    assert result["result"]["kept"]["NAME"] == "kept"
+    assert result["result_error"] == {
+        "gone": {"error": "", "error_description": "Not found"}
+    }
+    assert list(result["result_time"]) == ["kept"]

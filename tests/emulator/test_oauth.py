@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from emulator.registration import AppRegistration
-from tests.emulator.conftest import MAIN_ADDRESS, World
+from tests.emulator.conftest import MAIN_ADDRESS, World, refresh_query
 
 pytestmark = pytest.mark.anyio
 
@@ -25,16 +22,6 @@ REFRESH_ANSWER_KEYS = {
     "status",
     "user_id",
 }
-
-
-def refresh_query(refresh_token: str, secret: str | None = None) -> dict[str, Any]:
-    registration = AppRegistration()
-    return {
-        "grant_type": "refresh_token",
-        "client_id": registration.client_id,
-        "client_secret": secret or registration.client_secret,
-        "refresh_token": refresh_token,
-    }
 
 
 async def test_refresh_answers_a_new_pair_shaped_like_the_documented_sample(

@@ -109,5 +109,6 @@ async def test_calls_are_logged_without_tokens(world: World) -> None:
             "status": 400,
             "error": "",
             "batch_key": None,
+            "fault": None,
         }
     ]

@@ -1,7 +1,8 @@
-"""Every storage adapter behind one `repository` fixture, for the contract suite.
+"""Every storage adapter behind one fixture per port, for the contract suites.
 
-A live MongoDB joins when `MONGODB_URI` is set; each run gets a database of its
-own, dropped afterwards.
+A live MongoDB joins when `MONGODB_URI` is set; each test gets a database of its
+own, dropped afterwards. `shared_*` fixtures leave out mongomock, whose
+operations are not atomic across threads, for the tests that race threads.
 """
 
 import os
@@ -14,11 +15,17 @@ import mongomock
 import pytest
 from pymongo import MongoClient
 from pymongo.collection import Collection
+from pymongo.database import Database
 
 from adapters.memory import InMemoryTokenRepository
+from adapters.memory_inbox import InMemoryContactInbox
 from adapters.mongo import MongoTokenRepository
+from adapters.mongo_inbox import MongoContactInbox
 from adapters.sqlite import SqliteTokenRepository
-from application.ports import TokenRepository
+from adapters.sqlite_inbox import SqliteContactInbox
+from application.ports import ContactInbox, TokenRepository
+
+Document = dict[str, Any]
 
 LIVE_MONGO = pytest.param(
     "mongodb",
@@ -32,37 +39,99 @@ LIVE_MONGO = pytest.param(
 
 
 @pytest.fixture
-def live_mongo_collection() -> Iterator[Collection[dict[str, Any]]]:
-    """A `portals` collection in a fresh database of the server at MONGODB_URI."""
+def live_mongo_database() -> Iterator[Database[Document]]:
+    """A fresh database of the server at MONGODB_URI, dropped afterwards."""
     uri = os.environ.get("MONGODB_URI")
     if not uri:
         pytest.skip("MONGODB_URI is not set")
 
-    client: MongoClient[dict[str, Any]] = MongoClient(
-        uri, serverSelectionTimeoutMS=5_000
+    client: MongoClient[Document] = MongoClient(
+        uri, serverSelectionTimeoutMS=5_000, tz_aware=True
     )
-    database = f"b24names_test_{uuid.uuid4().hex[:12]}"
+    name = f"b24names_test_{uuid.uuid4().hex[:12]}"
     try:
-        yield client[database]["portals"]
+        yield client[name]
     finally:
-        client.drop_database(database)
+        client.drop_database(name)
         client.close()
 
 
 @pytest.fixture
-def mongomock_collection() -> Collection[dict[str, Any]]:
-    collection: Collection[dict[str, Any]] = mongomock.MongoClient().db.portals
-    return collection
+def live_mongo_collection(
+    live_mongo_database: Database[Document],
+) -> Collection[Document]:
+    """A `portals` collection in a fresh database of the server at MONGODB_URI."""
+    return live_mongo_database["portals"]
+
+
+@pytest.fixture
+def mongomock_database() -> Database[Document]:
+    database: Database[Document] = mongomock.MongoClient().db
+    return database
+
+
+@pytest.fixture
+def mongomock_collection(
+    mongomock_database: Database[Document],
+) -> Collection[Document]:
+    return mongomock_database["portals"]
 
 
 @pytest.fixture(params=["memory", "sqlite", "mongomock", LIVE_MONGO])
-def repository(request: pytest.FixtureRequest, tmp_path: Path) -> TokenRepository:
+def repository(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[TokenRepository]:
     """Each adapter in turn, empty."""
+    yield from _repository(request, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", LIVE_MONGO])
+def shared_repository(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[TokenRepository]:
+    """Each adapter that keeps its promises under racing threads, empty."""
+    yield from _repository(request, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", "mongomock", LIVE_MONGO])
+def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContactInbox]:
+    """Each inbox adapter in turn, empty."""
+    yield from _inbox(request, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", LIVE_MONGO])
+def shared_inbox(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[ContactInbox]:
+    """Each inbox adapter that keeps its promises under racing threads, empty."""
+    yield from _inbox(request, tmp_path)
+
+
+def _repository(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[TokenRepository]:
     kind: str = request.param
     if kind == "memory":
-        return InMemoryTokenRepository()
-    if kind == "sqlite":
-        return SqliteTokenRepository(tmp_path / "data" / "portals.sqlite3")
-    if kind == "mongomock":
-        return MongoTokenRepository(request.getfixturevalue("mongomock_collection"))
-    return MongoTokenRepository(request.getfixturevalue("live_mongo_collection"))
+        yield InMemoryTokenRepository()
+    elif kind == "sqlite":
+        repository = SqliteTokenRepository(tmp_path / "data" / "portals.sqlite3")
+        yield repository
+        repository.close()
+    elif kind == "mongomock":
+        yield MongoTokenRepository(request.getfixturevalue("mongomock_collection"))
+    else:
+        yield MongoTokenRepository(request.getfixturevalue("live_mongo_collection"))
+
+
+def _inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContactInbox]:
+    kind: str = request.param
+    if kind == "memory":
+        yield InMemoryContactInbox()
+    elif kind == "sqlite":
+        inbox = SqliteContactInbox(tmp_path / "data" / "inbox.sqlite3")
+        yield inbox
+        inbox.close()
+    elif kind == "mongomock":
+        yield MongoContactInbox(request.getfixturevalue("mongomock_database"))
+    else:
+        yield MongoContactInbox(request.getfixturevalue("live_mongo_database"))

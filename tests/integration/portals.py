@@ -33,5 +33,6 @@ def a_portal(
             fields=frozenset({NameField.FIRST, NameField.LAST}),
             language="ru",
         ),
+        reinstall_needed=True,
     )
     return replace(portal, **changes)

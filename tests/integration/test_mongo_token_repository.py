@@ -1,5 +1,6 @@
 """What the MongoDB store promises beyond the contract: its index and documents."""
 
+import hashlib
 import os
 import uuid
 from datetime import datetime
@@ -11,6 +12,7 @@ from pymongo.collection import Collection
 from pymongo.errors import AutoReconnect
 
 from adapters.mongo import MEMBER_ID_INDEX, MongoTokenRepository
+from adapters.records import REFRESH_DIGEST_FIELD
 from application.errors import ConfigurationError, StorageUnavailable
 from tests.integration.conftest import LIVE_MONGO
 from tests.integration.portals import a_portal
@@ -70,6 +72,34 @@ def test_document_keeps_dates_as_dates_and_no_second_copy(
     assert document is not None
     assert isinstance(document["expires_at"], datetime)
     assert document["access_token"] == "access-new"
+
+
+def test_document_holds_the_digest_of_the_refresh_token(
+    collection: Collection[Document],
+) -> None:
+    repository = MongoTokenRepository(collection)
+
+    repository.save(a_portal(MEMBER_ID))
+
+    document = collection.find_one({"member_id": MEMBER_ID})
+    assert document is not None
+    expected = hashlib.sha256(f"refresh-{MEMBER_ID}".encode()).hexdigest()
+    assert document[REFRESH_DIGEST_FIELD] == expected
+
+
+def test_portal_stored_before_digests_is_saved_if_its_token_matches(
+    collection: Collection[Document],
+) -> None:
+    repository = MongoTokenRepository(collection)
+    repository.save(a_portal(MEMBER_ID))
+    collection.update_one({}, {"$unset": {REFRESH_DIGEST_FIELD: ""}})
+    refreshed = a_portal(MEMBER_ID, refresh_token="refresh-2")
+
+    stale = repository.save_if_refresh_token(refreshed, "refresh-other")
+    saved = repository.save_if_refresh_token(refreshed, f"refresh-{MEMBER_ID}")
+
+    assert (stale, saved) == (False, True)
+    assert repository.get(MEMBER_ID) == refreshed
 
 
 def test_driver_failure_is_a_storage_error_with_its_cause() -> None:

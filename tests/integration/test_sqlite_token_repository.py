@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from adapters.records import REFRESH_DIGEST_FIELD
 from adapters.sqlite import SCHEMA_VERSION, SqliteTokenRepository
 from application.errors import StorageUnavailable
 from tests.integration.portals import a_portal
 
 MEMBER_ID = "a223c6b3710f85df22e9377d6c4f7553"
+DIGEST = f"$.{REFRESH_DIGEST_FIELD}"
 
 
 def raw(path: Path) -> "closing[sqlite3.Connection]":
@@ -129,3 +131,19 @@ def test_processes_sharing_one_file_lose_no_save(path: Path) -> None:
     shared = SqliteTokenRepository(path).get("shared")
     assert shared is not None
     assert shared.access_token in ("access-from-left", "access-from-right")
+
+
+def test_portal_stored_before_digests_is_saved_if_its_token_matches(
+    path: Path,
+) -> None:
+    repository = SqliteTokenRepository(path)
+    repository.save(a_portal(MEMBER_ID))
+    with raw(path) as db:
+        db.execute("UPDATE portals SET document = json_remove(document, ?)", (DIGEST,))
+    refreshed = a_portal(MEMBER_ID, refresh_token="refresh-2")
+
+    stale = repository.save_if_refresh_token(refreshed, "refresh-other")
+    saved = repository.save_if_refresh_token(refreshed, f"refresh-{MEMBER_ID}")
+
+    assert (stale, saved) == (False, True)
+    assert repository.get(MEMBER_ID) == refreshed

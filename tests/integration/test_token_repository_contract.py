@@ -1,5 +1,7 @@
 """What every `TokenRepository` promises, run unchanged against each adapter."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta, timezone
 
 from application.ports import TokenRepository
@@ -140,3 +142,74 @@ def test_list_is_ordered_by_member_id(repository: TokenRepository) -> None:
 
 def test_list_of_an_empty_store_is_empty(repository: TokenRepository) -> None:
     assert repository.list() == []
+
+
+def test_save_if_refresh_token_saves_when_the_token_is_unchanged(
+    repository: TokenRepository,
+) -> None:
+    repository.save(a_portal(FIRST))
+    refreshed = a_portal(FIRST, access_token="access-2", refresh_token="refresh-2")
+
+    saved = repository.save_if_refresh_token(refreshed, expected=f"refresh-{FIRST}")
+
+    assert saved is True
+    assert repository.get(FIRST) == refreshed
+
+
+def test_save_if_refresh_token_with_a_stale_token_saves_nothing(
+    repository: TokenRepository,
+) -> None:
+    repository.save(a_portal(FIRST))
+    winner = a_portal(FIRST, access_token="access-2", refresh_token="refresh-2")
+    repository.save_if_refresh_token(winner, expected=f"refresh-{FIRST}")
+    loser = a_portal(FIRST, access_token="access-3", refresh_token="refresh-3")
+
+    saved = repository.save_if_refresh_token(loser, expected=f"refresh-{FIRST}")
+
+    assert saved is False
+    assert repository.get(FIRST) == winner
+
+
+def test_save_if_refresh_token_of_a_missing_portal_saves_nothing(
+    repository: TokenRepository,
+) -> None:
+    repository.save(a_portal(SECOND))
+
+    saved = repository.save_if_refresh_token(a_portal(FIRST), f"refresh-{FIRST}")
+
+    assert saved is False
+    assert repository.get(FIRST) is None
+
+
+def test_save_if_refresh_token_leaves_other_portals_alone(
+    repository: TokenRepository,
+) -> None:
+    repository.save(a_portal(FIRST))
+    repository.save(a_portal(SECOND, refresh_token=f"refresh-{FIRST}"))
+
+    repository.save_if_refresh_token(
+        a_portal(FIRST, refresh_token="refresh-2"), expected=f"refresh-{FIRST}"
+    )
+
+    assert repository.get(SECOND) == a_portal(SECOND, refresh_token=f"refresh-{FIRST}")
+
+
+def test_threads_racing_to_save_the_same_refresh_have_exactly_one_winner(
+    shared_repository: TokenRepository,
+) -> None:
+    shared_repository.save(a_portal(FIRST))
+    racers = 8
+    start = threading.Barrier(racers)
+
+    def race(number: int) -> bool:
+        refreshed = a_portal(FIRST, refresh_token=f"refresh-by-{number}")
+        start.wait()
+        return shared_repository.save_if_refresh_token(refreshed, f"refresh-{FIRST}")
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        outcomes = list(pool.map(race, range(racers)))
+
+    assert outcomes.count(True) == 1
+    stored = shared_repository.get(FIRST)
+    assert stored is not None
+    assert stored.refresh_token == f"refresh-by-{outcomes.index(True)}"

@@ -6,7 +6,6 @@ answers (status and body as the documentation shows them).
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -14,32 +13,41 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from adapters.address_policy import AddressPolicy
 from adapters.bitrix24_http import HttpxBitrix24Gateway, default_client
 from application.errors import (
+    AddressRefused,
     AuthRejected,
     Bitrix24Error,
     ClientRejected,
     ConfigurationError,
     ExpiredToken,
+    InvalidInput,
     PortalUnavailable,
     RateLimited,
     RefreshTokenRejected,
     RemoteNotFound,
     TransportFailure,
     UnexpectedResponse,
+    is_transient,
 )
 from domain.portal import Portal
+from tests.unit.adapters.bitrix24_doubles import (
+    ACCESS_TOKEN,
+    CLIENT_SECRET,
+    NOW,
+    OAUTH_URL,
+    REFRESH_TOKEN,
+    SECRETS,
+    Answer,
+    Failure,
+    FakeDns,
+    ScriptedServer,
+    make_portal,
+)
 
 pytestmark = pytest.mark.anyio
 
-ACCESS_TOKEN = "acc3ss+tok/en=91bc"
-REFRESH_TOKEN = "refr3sh+tok/en=4d2e"
-APPLICATION_TOKEN = "app-token-51856fef"
-CLIENT_SECRET = "cli3nt+secr/et=7f3a"
-SECRETS = (ACCESS_TOKEN, REFRESH_TOKEN, CLIENT_SECRET)
-
-OAUTH_URL = "https://oauth.example.test"
-NOW = datetime(2026, 5, 14, 10, 0, tzinfo=UTC)
 
 TIME_BLOCK = {
     "start": 1778747192.910734,
@@ -65,66 +73,6 @@ REFRESH_ANSWER = {
     "status": "F",
     "user_id": 67,
 }
-
-Failure = Callable[[httpx.Request], Exception]
-Answer = httpx.Response | Failure
-
-
-class ScriptedServer:
-    """Gives every request the scripted answer, or raises what a failure builds."""
-
-    def __init__(self) -> None:
-        self.answer: Answer = httpx.Response(200, json={"result": True})
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if isinstance(self.answer, httpx.Response):
-            return self.answer
-        raise self.answer(request)
-
-    def answers(self, status: int, body: Any) -> None:
-        self.answer = httpx.Response(status, json=body)
-
-    def answers_raw(self, status: int, content: bytes, content_type: str) -> None:
-        self.answer = httpx.Response(
-            status, content=content, headers={"content-type": content_type}
-        )
-
-    @property
-    def last(self) -> httpx.Request:
-        return self.requests[-1]
-
-
-@pytest.fixture
-def server() -> ScriptedServer:
-    return ScriptedServer()
-
-
-@pytest.fixture
-async def gateway(server: ScriptedServer) -> AsyncIterator[HttpxBitrix24Gateway]:
-    transport = httpx.MockTransport(server)
-    async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
-        yield HttpxBitrix24Gateway(
-            client, OAUTH_URL, "app.1234", CLIENT_SECRET, clock=lambda: NOW
-        )
-
-
-@pytest.fixture
-def portal() -> Portal:
-    return Portal(
-        member_id="a223c6b3710f85df22e9377d6c4f7553",
-        domain="some-domain.bitrix24.com",
-        client_endpoint="https://some-domain.bitrix24.com/rest/",
-        access_token=ACCESS_TOKEN,
-        refresh_token=REFRESH_TOKEN,
-        expires_at=NOW + timedelta(hours=1),
-        application_token=APPLICATION_TOKEN,
-        scope="crm",
-        language="de",
-        installed_at=NOW,
-        updated_at=NOW,
-    )
 
 
 def assert_no_secret(text: str, secrets: tuple[str, ...] = SECRETS) -> None:
@@ -240,6 +188,7 @@ DOCUMENTED_REST_ERRORS = [
         AuthRejected,
     ),
     (403, "ACCESS_DENIED", "Access denied", AuthRejected),
+    (402, "PAYMENT_REQUIRED", "The application is not paid for", AuthRejected),
     (400, "", "Contact is not found", RemoteNotFound),
     (400, "", "Not found", RemoteNotFound),
     (400, "", "NOT FOUND", RemoteNotFound),
@@ -325,32 +274,6 @@ async def test_call_reads_a_proxy_error_page_as_an_unavailable_portal(
     assert caught.value.status == 502
 
 
-async def test_call_reports_a_redirect_with_the_new_host_and_does_not_follow(
-    server: ScriptedServer, gateway: HttpxBitrix24Gateway, portal: Portal
-) -> None:
-    server.answer = httpx.Response(
-        302, headers={"location": "https://renamed.bitrix24.com/rest/crm.contact.get"}
-    )
-
-    with pytest.raises(PortalUnavailable) as caught:
-        await gateway.call(portal, "crm.contact.get", {"id": 82})
-
-    assert "renamed.bitrix24.com" in caught.value.description
-    assert caught.value.status == 302
-    assert len(server.requests) == 1
-
-
-async def test_call_reports_a_redirect_to_the_same_host_with_that_host(
-    server: ScriptedServer, gateway: HttpxBitrix24Gateway, portal: Portal
-) -> None:
-    server.answer = httpx.Response(302, headers={"location": "/licence-expired.php"})
-
-    with pytest.raises(PortalUnavailable) as caught:
-        await gateway.call(portal, "crm.contact.get", {"id": 82})
-
-    assert "some-domain.bitrix24.com" in caught.value.description
-
-
 # REST calls: no answer
 
 
@@ -379,15 +302,39 @@ async def test_call_reports_a_transport_failure_with_its_cause(
     assert caught.value.status is None
 
 
-async def test_call_reports_a_malformed_portal_address_as_an_unavailable_portal(
-    gateway: HttpxBitrix24Gateway, portal: Portal
+async def test_call_refuses_a_malformed_portal_address_without_sending(
+    server: ScriptedServer, gateway: HttpxBitrix24Gateway, portal: Portal
 ) -> None:
     portal.client_endpoint = "https://some-domain.bitrix24.com:rest/"
 
-    with pytest.raises(PortalUnavailable) as caught:
+    with pytest.raises(AddressRefused) as caught:
         await gateway.call(portal, "crm.contact.get", {"id": 82})
 
     assert isinstance(caught.value.__cause__, httpx.InvalidURL)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "method", ["", "../admin", "crm.contact.get?id=1", "crm..get", "crm/contact"]
+)
+async def test_call_refuses_a_method_name_that_could_leave_the_endpoint(
+    server: ScriptedServer, gateway: HttpxBitrix24Gateway, portal: Portal, method: str
+) -> None:
+    with pytest.raises(InvalidInput):
+        await gateway.call(portal, method, {})
+
+    assert server.requests == []
+
+
+async def test_call_reports_an_unresolvable_portal_host_as_a_transport_failure(
+    server: ScriptedServer, gateway: HttpxBitrix24Gateway, dns: FakeDns, portal: Portal
+) -> None:
+    del dns.table[portal.domain]
+
+    with pytest.raises(TransportFailure):
+        await gateway.call(portal, "crm.contact.get", {"id": 82})
+
+    assert server.requests == []
 
 
 # Token refresh: the request and the grant
@@ -493,7 +440,7 @@ async def test_refresh_leaves_portal_identity_empty_when_the_answer_lacks_it(
         (404, {"error": "NOT_FOUND", "error_description": "x"}, PortalUnavailable),
         (503, {"error": "SERVICE_UNAVAILABLE"}, PortalUnavailable),
         (500, {"error": "INTERNAL_SERVER_ERROR"}, PortalUnavailable),
-        (402, {"error": "PAYMENT_REQUIRED", "error_description": "x"}, Bitrix24Error),
+        (402, {"error": "PAYMENT_REQUIRED", "error_description": "x"}, AuthRejected),
         (200, {"access_token": "a", "expires_in": 3600}, UnexpectedResponse),
         (200, {"access_token": "a", "refresh_token": ""}, UnexpectedResponse),
         (200, {"access_token": "a", "refresh_token": "r"}, UnexpectedResponse),
@@ -514,6 +461,18 @@ async def test_refresh_maps_each_error_answer_to_its_error(
 
     assert type(caught.value) is expected
     assert caught.value.status in (status, None)
+
+
+async def test_refresh_reads_not_found_as_a_deleted_portal_that_stays_deleted(
+    server: ScriptedServer, gateway: HttpxBitrix24Gateway
+) -> None:
+    server.answers(404, {"error": "NOT_FOUND", "error_description": "x"})
+
+    with pytest.raises(PortalUnavailable) as caught:
+        await gateway.refresh(REFRESH_TOKEN)
+
+    assert caught.value.code == "PORTAL_DELETED"
+    assert not is_transient(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -576,6 +535,10 @@ ALL_CALL_ANSWERS: list[Answer] = [
     leaky_answer(500),
     httpx.Response(200, content=b"<html/>", headers={"content-type": CLIENT_SECRET}),
     httpx.Response(302, headers={"location": f"https://x.test/?t={ACCESS_TOKEN}"}),
+    httpx.Response(
+        302,
+        headers={"location": f"https://x.test/rest/crm.contact.get?t={ACCESS_TOKEN}"},
+    ),
 ]
 
 
@@ -683,3 +646,106 @@ async def test_default_client_times_out_every_phase_and_keeps_redirects() -> Non
 
     assert None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)
     assert follows is False
+
+
+# Transient or permanent
+
+
+TRANSIENT_ANSWERS: list[Answer] = [
+    httpx.Response(200, content=b"<html>maintenance</html>"),
+    httpx.Response(200, content=b'{"result": {"ID": "8'),
+    httpx.Response(403, content=b"<html>Forbidden by the firewall</html>"),
+    httpx.Response(502, content=b"<html>502 Bad Gateway</html>"),
+    httpx.Response(504, content=b""),
+    httpx.Response(500, json={"error": "INTERNAL_SERVER_ERROR"}),
+    httpx.Response(503, json={"error": "QUERY_LIMIT_EXCEEDED"}),
+    httpx.Response(503, json={"error": "OVERLOAD_LIMIT"}),
+    httpx.Response(429, json={"error": "OPERATION_TIME_LIMIT"}),
+    lambda request: httpx.ConnectError("refused", request=request),
+    lambda request: httpx.ReadTimeout("timed out", request=request),
+    lambda request: httpx.WriteTimeout("timed out", request=request),
+    lambda request: httpx.PoolTimeout("timed out", request=request),
+]
+
+PERMANENT_ANSWERS: list[Answer] = [
+    httpx.Response(500, json={"error": "PORTAL_DELETED"}),
+    httpx.Response(400, json={"error": "", "error_description": "Not found"}),
+    httpx.Response(401, json={"error": "NO_AUTH_FOUND"}),
+    httpx.Response(403, json={"error": "insufficient_scope"}),
+    httpx.Response(402, json={"error": "PAYMENT_REQUIRED"}),
+    httpx.Response(400, json={"error": "INVALID_REQUEST"}),
+]
+
+
+@pytest.mark.parametrize("answer", TRANSIENT_ANSWERS)
+async def test_answers_that_may_pass_by_themselves_are_transient(
+    server: ScriptedServer,
+    gateway: HttpxBitrix24Gateway,
+    portal: Portal,
+    answer: Answer,
+) -> None:
+    server.answer = answer
+
+    with pytest.raises(Bitrix24Error) as caught:
+        await gateway.call(portal, "crm.contact.get", {"id": 82})
+
+    assert is_transient(caught.value)
+
+
+@pytest.mark.parametrize("answer", PERMANENT_ANSWERS)
+async def test_answers_that_a_retry_cannot_fix_are_not_transient(
+    server: ScriptedServer,
+    gateway: HttpxBitrix24Gateway,
+    portal: Portal,
+    answer: Answer,
+) -> None:
+    server.answer = answer
+
+    with pytest.raises(Bitrix24Error) as caught:
+        await gateway.call(portal, "crm.contact.get", {"id": 82})
+
+    assert not is_transient(caught.value)
+
+
+async def test_a_refused_address_is_not_transient(
+    gateway: HttpxBitrix24Gateway, portal: Portal
+) -> None:
+    portal.client_endpoint = "http://some-domain.bitrix24.com/rest/"
+
+    with pytest.raises(AddressRefused) as caught:
+        await gateway.call(portal, "crm.contact.get", {"id": 82})
+
+    assert not is_transient(caught.value)
+
+
+async def test_default_gateway_refuses_plain_http_to_loopback() -> None:
+    portal = make_portal(
+        domain="127.0.0.1:8080", endpoint="http://127.0.0.1:8080/rest/"
+    )
+    server = ScriptedServer()
+    transport = httpx.MockTransport(server)
+
+    async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
+        gateway = HttpxBitrix24Gateway(client, OAUTH_URL, "id", CLIENT_SECRET)
+        with pytest.raises(AddressRefused):
+            await gateway.call(portal, "app.info", {})
+
+    assert server.requests == []
+
+
+async def test_gateway_with_the_loopback_switch_reaches_a_local_emulator() -> None:
+    portal = make_portal(
+        domain="127.0.0.1:8080", endpoint="http://127.0.0.1:8080/rest/"
+    )
+    server = ScriptedServer()
+    transport = httpx.MockTransport(server)
+    policy = AddressPolicy(allow_insecure_loopback=True)
+
+    async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
+        gateway = HttpxBitrix24Gateway(
+            client, OAUTH_URL, "id", CLIENT_SECRET, policy=policy
+        )
+        response = await gateway.call(portal, "app.info", {})
+
+    assert response.result is True
+    assert str(server.last.url) == "http://127.0.0.1:8080/rest/app.info"

@@ -3,11 +3,12 @@ from dataclasses import dataclass
 import pytest
 
 from adapters.memory import InMemoryTokenRepository
-from application.contacts import FormatContact
-from application.events import UninstallApp, UpdateApp
+from adapters.memory_inbox import InMemoryContactInbox
+from application.events import QueueContactChange, UninstallApp, UpdateApp
 from application.install import InstallApp, InstallRequest
 from application.rest import PortalRest
-from tests.fakes import FakeBitrix24, fixed_clock
+from application.worker import ContactWorker
+from tests.fakes import FakeBitrix24, MovableClock
 
 EVENTS_URL = "https://names.example.com/events"
 ALPHA = "a223c6b3710f85df22e9377d6c4f7553"
@@ -20,19 +21,28 @@ class World:
 
     bitrix: FakeBitrix24
     portals: InMemoryTokenRepository
+    inbox: InMemoryContactInbox
+    clock: MovableClock
     rest: PortalRest
 
     def install_app(self) -> InstallApp:
-        return InstallApp(self.portals, self.bitrix, self.rest, EVENTS_URL, fixed_clock)
+        return InstallApp(
+            self.portals, self.inbox, self.bitrix, self.rest, EVENTS_URL, self.clock
+        )
 
     def update_app(self) -> UpdateApp:
-        return UpdateApp(self.portals, self.bitrix, self.rest, EVENTS_URL, fixed_clock)
+        return UpdateApp(self.portals, self.bitrix, self.rest, EVENTS_URL, self.clock)
 
     def uninstall_app(self) -> UninstallApp:
-        return UninstallApp(self.portals, fixed_clock)
+        return UninstallApp(self.portals, self.inbox, self.clock)
 
-    def format_contact(self) -> FormatContact:
-        return FormatContact(self.rest)
+    def queue_change(self) -> QueueContactChange:
+        return QueueContactChange(self.portals, self.inbox, self.clock)
+
+    def worker(self, owner: str = "worker-1") -> ContactWorker:
+        return ContactWorker(
+            self.inbox, self.portals, self.rest, self.clock, owner, jitter=lambda: 1.0
+        )
 
     def install_request(
         self, member_id: str, domain: str, language: str = "en", token: str = "apptok"
@@ -54,4 +64,6 @@ class World:
 def world() -> World:
     bitrix = FakeBitrix24()
     portals = InMemoryTokenRepository()
-    return World(bitrix, portals, PortalRest(portals, bitrix, fixed_clock))
+    clock = MovableClock()
+    rest = PortalRest(portals, bitrix, clock)
+    return World(bitrix, portals, InMemoryContactInbox(), clock, rest)

@@ -8,6 +8,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.memory import InMemoryTokenRepository
+from adapters.memory_inbox import InMemoryContactInbox
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from entrypoints.web import create_app
@@ -30,8 +31,10 @@ class Service:
     def __init__(self) -> None:
         self.bitrix = FakeBitrix24()
         self.portals = InMemoryTokenRepository()
+        self.inbox = InMemoryContactInbox()
         self.container = Container(settings=SETTINGS)
         self.container.portals.override(providers.Object(self.portals))
+        self.container.inbox.override(providers.Object(self.inbox))
         self.container.gateway.override(providers.Object(self.bitrix))
         self.container.clock.override(providers.Object(fixed_clock))
         self.client = httpx.AsyncClient(
@@ -103,16 +106,30 @@ async def test_forged_install_is_refused_with_403(service: Service) -> None:
     assert service.portals.get(MEMBER_ID) is None
 
 
-async def test_contact_event_formats_contact_after_answering(service: Service) -> None:
+async def test_contact_event_is_queued_and_answered_without_rest_calls(
+    service: Service,
+) -> None:
+    await service.install_by_event()
+    calls_before = len(service.bitrix.calls)
+
+    response = await service.post("/events", contact_event())
+
+    assert response.status_code == 200
+    assert len(service.bitrix.calls) == calls_before
+    [job] = service.inbox.jobs(MEMBER_ID)
+    assert job.contact_id == "82"
+
+
+async def test_queued_contact_is_formatted_by_a_worker(service: Service) -> None:
     await service.install_by_event()
     service.bitrix.portals[MEMBER_ID].contacts["82"] = {
         "NAME": "JOHN",
         "LAST_NAME": "smith",
     }
+    await service.post("/events", contact_event())
 
-    response = await service.post("/events", contact_event())
+    await service.container.contact_worker(owner="test").run_once()
 
-    assert response.status_code == 200
     assert service.bitrix.portals[MEMBER_ID].contacts["82"] == {
         "NAME": "John",
         "LAST_NAME": "Smith",
@@ -131,6 +148,7 @@ async def test_event_with_wrong_application_token_gets_401_and_runs_nothing(
     assert response.status_code in {400, 401}
     assert response.json()["error"]
     assert len(service.bitrix.calls) == calls_before
+    assert service.inbox.jobs() == []
     if token:
         assert response.status_code == 401
         assert MEMBER_ID in caplog.text
