@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from application.errors import Unauthorized
 from application.handlers import bind_handlers
 from application.ports import Bitrix24Gateway, Clock, ContactInbox, TokenRepository
-from application.proof import prove_grant
+from application.proof import prove_access_token, prove_grant
 from application.rest import PortalRest
 from domain.portal import Portal
 
@@ -29,6 +29,35 @@ def authenticate(
     return portal
 
 
+class EventGate:
+    """Admits an event only from the installed portal it names.
+
+    Normally the stored application token decides. A portal installed through an
+    older install page never sent one: its first event is admitted only if the
+    portal itself accepts the event's access token, and that event's application
+    token is then pinned for every later one.
+    """
+
+    def __init__(
+        self, portals: TokenRepository, gateway: Bitrix24Gateway, clock: Clock
+    ) -> None:
+        self._portals = portals
+        self._gateway = gateway
+        self._clock = clock
+
+    async def admit(
+        self, member_id: str, application_token: str, access_token: str | None
+    ) -> Portal:
+        """The portal that sent the event, or `Unauthorized`."""
+        portal = self._portals.get(member_id)
+        if portal is not None and portal.awaits_application_token and access_token:
+            await prove_access_token(self._gateway, portal, access_token)
+            portal.pin_application_token(application_token, self._clock())
+            self._portals.save(portal)
+            logger.info("application token pinned member_id=%s", member_id)
+        return authenticate(self._portals, member_id, application_token)
+
+
 class QueueContactChange:
     """Accept a contact event: prove its origin, then queue the contact.
 
@@ -36,15 +65,19 @@ class QueueContactChange:
     REST work is the workers' (Bitrix24 never re-sends an event it timed out on).
     """
 
-    def __init__(
-        self, portals: TokenRepository, inbox: ContactInbox, clock: Clock
-    ) -> None:
-        self._portals = portals
+    def __init__(self, gate: EventGate, inbox: ContactInbox, clock: Clock) -> None:
+        self._gate = gate
         self._inbox = inbox
         self._clock = clock
 
-    def __call__(self, member_id: str, application_token: str, contact_id: str) -> None:
-        portal = authenticate(self._portals, member_id, application_token)
+    async def __call__(
+        self,
+        member_id: str,
+        application_token: str,
+        access_token: str | None,
+        contact_id: str,
+    ) -> None:
+        portal = await self._gate.admit(member_id, application_token, access_token)
         self._inbox.add(portal.member_id, contact_id, self._clock())
 
 

@@ -1,12 +1,14 @@
-"""What the app's page inside Bitrix24 shows about the portal that opened it."""
+"""The app's page inside Bitrix24: what it shows, and the settings it changes."""
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-from application.errors import AuthRejected, ExpiredToken, Unauthorized
-from application.ports import Bitrix24Gateway, TokenRepository
+from application.errors import PortalNotFound, Unauthorized
+from application.ports import Bitrix24Gateway, Clock, TokenRepository
+from application.proof import prove_access_token
 from domain.names import NameField
+from domain.portal import NameSettings, Portal
 
 logger = logging.getLogger(__name__)
 
@@ -19,19 +21,34 @@ class PortalView:
     domain: str
     language: str
     name_language: str
+    language_override: str | None
     active: bool
     formatting_enabled: bool
     fields: tuple[NameField, ...]
     installed_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, portal: Portal) -> "PortalView":
+        return cls(
+            member_id=portal.member_id,
+            domain=portal.domain,
+            language=portal.language,
+            name_language=portal.name_language,
+            language_override=portal.settings.language,
+            active=portal.is_active,
+            formatting_enabled=portal.settings.enabled,
+            fields=tuple(f for f in NameField if f in portal.settings.fields),
+            installed_at=portal.installed_at,
+            updated_at=portal.updated_at,
+        )
+
 
 class DescribePortal:
     """The view of a portal for a caller who proves they are signed in to it.
 
-    The page is opened with the user's access token (`AUTH_ID`). It is tried on
-    the portal's stored REST address, never on one taken from the request, so only
-    a token the portal itself accepts unlocks its data.
+    The page is opened with the user's access token (`AUTH_ID`), which the portal
+    itself must accept: a member_id alone unlocks nothing.
     """
 
     def __init__(self, portals: TokenRepository, gateway: Bitrix24Gateway) -> None:
@@ -43,22 +60,33 @@ class DescribePortal:
         if portal is None or not portal.is_active:
             raise Unauthorized(f"app is not installed for member_id={member_id}")
 
-        try:
-            await self._gateway.call(
-                replace(portal, access_token=access_token), "app.info", {}
-            )
-        except (AuthRejected, ExpiredToken) as error:
-            logger.warning("page access refused member_id=%s", member_id)
-            raise Unauthorized(f"not signed in to member_id={member_id}") from error
+        await prove_access_token(self._gateway, portal, access_token)
+        return PortalView.of(portal)
 
-        return PortalView(
-            member_id=portal.member_id,
-            domain=portal.domain,
-            language=portal.language,
-            name_language=portal.name_language,
-            active=portal.is_active,
-            formatting_enabled=portal.settings.enabled,
-            fields=tuple(f for f in NameField if f in portal.settings.fields),
-            installed_at=portal.installed_at,
-            updated_at=portal.updated_at,
+
+class ChangeSettings:
+    """Apply the administrator's name-formatting settings to a portal.
+
+    The caller must have established who is asking (the web layer accepts only a
+    form it issued to a proven user of this portal).
+    """
+
+    def __init__(self, portals: TokenRepository, clock: Clock) -> None:
+        self._portals = portals
+        self._clock = clock
+
+    def __call__(self, member_id: str, settings: NameSettings) -> PortalView:
+        portal = self._portals.get(member_id)
+        if portal is None or not portal.is_active:
+            raise PortalNotFound(member_id)
+
+        portal.change_settings(settings, self._clock())
+        self._portals.save(portal)
+        logger.info(
+            "settings changed member_id=%s enabled=%s fields=%s language=%s",
+            member_id,
+            settings.enabled,
+            ",".join(sorted(settings.fields)),
+            settings.language,
         )
+        return PortalView.of(portal)

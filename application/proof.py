@@ -6,10 +6,11 @@ token answers with the `member_id` and `client_endpoint` the tokens belong to.
 """
 
 import logging
+from dataclasses import replace
 
-from application.errors import AuthRejected, TokensNotProven
+from application.errors import AuthRejected, ExpiredToken, TokensNotProven
 from application.ports import Bitrix24Gateway
-from domain.portal import Grant
+from domain.portal import Grant, Portal
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +42,23 @@ async def prove_grant(
         logger.warning("token proof mismatch member_id=%s", member_id)
         raise TokensNotProven(f"tokens belong to another portal than {member_id}")
     return grant
+
+
+async def prove_access_token(
+    gateway: Bitrix24Gateway, portal: Portal, access_token: str
+) -> None:
+    """Return if the portal itself accepts `access_token`, else `TokensNotProven`.
+
+    The token is tried on the portal's stored REST address, never on one taken
+    from the request that offered it, so only the portal can vouch for it.
+    """
+    if not access_token:
+        raise TokensNotProven(f"no access token for member_id={portal.member_id}")
+
+    try:
+        await gateway.call(replace(portal, access_token=access_token), "app.info", {})
+    except (AuthRejected, ExpiredToken) as error:
+        logger.warning("access token refused member_id=%s", portal.member_id)
+        raise TokensNotProven(
+            f"access token not accepted by member_id={portal.member_id}"
+        ) from error

@@ -15,3 +15,7 @@ class DomainError(B24NamesError):
 
 class PortalNotActive(DomainError):
     """An operation needs an installed portal but the portal was uninstalled."""
+
+
+class ApplicationTokenAlreadySet(DomainError):
+    """A portal's application token is pinned once; only an update replaces it."""

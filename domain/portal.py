@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.errors import PortalNotActive
+from domain.errors import ApplicationTokenAlreadySet, PortalNotActive
 from domain.names.fields import NameField
 
 #: Refresh a little before the announced expiry so a call never leaves with a token
@@ -78,6 +78,18 @@ class Portal:
     def name_language(self) -> str:
         """The language name rules use: the override if set, else the portal's."""
         return self.settings.language or self.language
+
+    @property
+    def awaits_application_token(self) -> bool:
+        """True for an active portal whose install sent no application token."""
+        return self.is_active and not self.application_token
+
+    def pin_application_token(self, token: str, now: datetime) -> None:
+        """Keep the first proven event's application token; never replace one."""
+        if not self.awaits_application_token:
+            raise ApplicationTokenAlreadySet(self.member_id)
+        self.application_token = token
+        self.updated_at = now
 
     def access_token_expired(self, now: datetime) -> bool:
         """True when the access token is past (or within a margin of) its expiry."""

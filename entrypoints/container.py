@@ -9,7 +9,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,11 +26,18 @@ from adapters.rate_limit import PortalRateLimiter
 from adapters.sqlite import SqliteTokenRepository
 from adapters.sqlite_inbox import SqliteContactInbox
 from application.errors import ConfigurationError
-from application.events import QueueContactChange, UninstallApp, UpdateApp
+from application.events import (
+    EventGate,
+    QueueContactChange,
+    UninstallApp,
+    UpdateApp,
+)
 from application.install import InstallApp
+from application.page import ChangeSettings
 from application.ports import ContactInbox, TokenRepository
 from application.rest import PortalRest
-from application.worker import ContactWorker
+from application.worker import ContactWorker, WorkerOptions
+from entrypoints.page_tokens import PageTokens
 from entrypoints.settings import Settings
 
 
@@ -57,7 +64,9 @@ def build_inbox(storage_url: str) -> ContactInbox:
     """The contact inbox beside the repository that `storage_url` names."""
     scheme = urlsplit(storage_url).scheme
     if scheme == "sqlite":
-        return SqliteContactInbox(Path(storage_url.removeprefix("sqlite://")))
+        # Every acknowledged event must survive a power cut, not only a crash.
+        path = Path(storage_url.removeprefix("sqlite://"))
+        return SqliteContactInbox(path, sync_each_commit=True)
     if scheme in {"mongodb", "mongodb+srv"}:
         return MongoContactInbox.from_url(storage_url)
     if scheme == "memory":
@@ -65,6 +74,10 @@ def build_inbox(storage_url: str) -> ContactInbox:
     raise ConfigurationError(
         "B24_STORAGE_URL must start with sqlite://, mongodb:// or memory://"
     )
+
+
+def worker_options_for(lease_seconds: float) -> WorkerOptions:
+    return WorkerOptions(lease_for=timedelta(seconds=lease_seconds))
 
 
 def worker_name(index: int) -> str:
@@ -104,9 +117,24 @@ class Container(containers.DeclarativeContainer):
         UpdateApp, portals, gateway, rest, settings.provided.events_url, clock
     )
     uninstall_app = providers.Factory(UninstallApp, portals, inbox, clock)
-    queue_contact_change = providers.Factory(QueueContactChange, portals, inbox, clock)
+    change_settings = providers.Factory(ChangeSettings, portals, clock)
+    page_tokens = providers.Singleton(
+        PageTokens, settings.provided.client_secret, clock
+    )
+    event_gate = providers.Factory(EventGate, portals, gateway, clock)
+    queue_contact_change = providers.Factory(
+        QueueContactChange, event_gate, inbox, clock
+    )
+    worker_options = providers.Singleton(
+        worker_options_for, settings.provided.worker_lease_seconds
+    )
     contact_worker = providers.Factory(
-        ContactWorker, inbox=inbox, portals=portals, rest=rest, clock=clock
+        ContactWorker,
+        inbox=inbox,
+        portals=portals,
+        rest=rest,
+        clock=clock,
+        options=worker_options,
     )
 
 

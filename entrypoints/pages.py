@@ -6,6 +6,7 @@ Every value that comes from a portal is escaped; no token is ever rendered.
 from html import escape
 
 from application.page import PortalView
+from domain.names import NameField
 
 #: Bitrix24's JavaScript library, which the frame needs for `BX24.installFinish()`.
 BX24_SCRIPT = '<script src="//api.bitrix24.com/api/v1/"></script>'
@@ -43,11 +44,20 @@ def install_finished(domain: str) -> str:
     return _PAGE.format(head=BX24_SCRIPT, body=body)
 
 
-def app_page(view: PortalView | None) -> str:
-    """The app's main page; the portal's state only when `view` is given."""
+def app_page(view: PortalView | None, form_token: str = "", notice: str = "") -> str:
+    """The app's main page; the portal's state and settings only with `view`."""
     if view is None:
         return _PAGE.format(head="", body=_ABOUT)
 
+    parts = [_ABOUT]
+    if notice:
+        parts.append(f"<p><strong>{escape(notice)}</strong></p>")
+    parts.append(_state_table(view))
+    parts.append(_settings_form(view, form_token))
+    return _PAGE.format(head="", body="\n".join(parts))
+
+
+def _state_table(view: PortalView) -> str:
     fields = ", ".join(field.value for field in view.fields) or "none"
     state = "on" if view.formatting_enabled and view.active else "off"
     rows = (
@@ -57,8 +67,32 @@ def app_page(view: PortalView | None) -> str:
         ("Name language", view.name_language),
         ("Installed", view.installed_at.isoformat(timespec="seconds")),
     )
-    table = "\n".join(
+    cells = "\n".join(
         f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>"
         for label, value in rows
     )
-    return _PAGE.format(head="", body=f"{_ABOUT}\n<table>\n{table}\n</table>")
+    return f"<table>\n{cells}\n</table>"
+
+
+def _settings_form(view: PortalView, form_token: str) -> str:
+    def checked(on: bool) -> str:
+        return " checked" if on else ""
+
+    boxes = "\n".join(
+        f'<label><input type="checkbox" name="fields[]" value="{field.value}"'
+        f"{checked(field in view.fields)}> {field.value} name</label>"
+        for field in NameField
+    )
+    language = escape(view.language_override or "")
+    return (
+        '<form method="post" action="settings">\n'
+        f'<input type="hidden" name="member_id" value="{escape(view.member_id)}">\n'
+        f'<input type="hidden" name="form_token" value="{escape(form_token)}">\n'
+        f'<label><input type="checkbox" name="enabled" value="Y"'
+        f"{checked(view.formatting_enabled)}> Format names</label>\n"
+        f"{boxes}\n"
+        "<label>Language of the rules (empty: the portal's) "
+        f'<input type="text" name="language" value="{language}" maxlength="20">'
+        "</label>\n"
+        '<button type="submit">Save</button>\n</form>'
+    )

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from application.errors import InvalidInput
 from application.events import AppUpdate
 from application.install import InstallRequest
+from domain.names import NameField
+from domain.portal import NameSettings
 from entrypoints.forms import Form, FormValue
 
 MEMBER_ID = re.compile(r"[0-9A-Za-z]{8,64}")
@@ -20,6 +22,7 @@ EVENT_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 ENTITY_ID = re.compile(r"[1-9][0-9]{0,17}")
 LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 VERSION = re.compile(r"[0-9A-Za-z._-]{1,32}")
+FORM_TOKEN = re.compile(r"[0-9]{1,12}\.[0-9a-f]{64}")
 
 #: Bitrix24 names some interface languages by country, not by BCP 47 language.
 BITRIX_LANGUAGES = {
@@ -43,6 +46,11 @@ class EventEnvelope:
     application_token: str
     data: Form
     auth: Form
+
+    @property
+    def access_token(self) -> str | None:
+        """The user's access token, present when a user (not a robot) acted."""
+        return _optional(self.auth, "access_token", TOKEN, "auth[access_token]")
 
 
 def event_envelope(form: Form) -> EventEnvelope:
@@ -111,6 +119,34 @@ def contact_id(envelope: EventEnvelope) -> str:
 def clean_requested(envelope: EventEnvelope) -> bool:
     """True when ONAPPUNINSTALL asks to delete the app's data."""
     return _optional(envelope.data, "CLEAN", re.compile("[01]")) == "1"
+
+
+def member_id(form: Form) -> str:
+    """The `member_id` a form must carry."""
+    return _required(form, "member_id", MEMBER_ID)
+
+
+def form_token(form: Form) -> str:
+    """The settings form's signed token."""
+    return _required(form, "form_token", FORM_TOKEN)
+
+
+def name_settings(form: Form) -> NameSettings:
+    """The settings the app page's form asks for; unknown fields are refused."""
+    chosen = form.get("fields", {})
+    if not isinstance(chosen, dict):
+        raise InvalidInput("fields must be a list")
+    try:
+        fields = frozenset(NameField(str(value)) for value in chosen.values())
+    except ValueError as error:
+        raise InvalidInput("fields may hold only first, middle and last") from error
+
+    language = _optional(form, "language", LANGUAGE)
+    return NameSettings(
+        enabled=_optional(form, "enabled", re.compile("Y")) == "Y",
+        fields=fields,
+        language=language_tag(language) if language else None,
+    )
 
 
 def optional_member_id(form: Form) -> str | None:

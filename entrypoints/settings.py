@@ -10,6 +10,9 @@ from application.errors import ConfigurationError
 
 DEFAULT_OAUTH_URL = "https://oauth.bitrix.info"
 DEFAULT_DATA_DIR = "data"
+#: How long a worker holds a portal without renewing; a crashed worker's portal
+#: goes to another after this. Longer than the slowest request (65 s).
+DEFAULT_WORKER_LEASE = 150.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class Settings:
     oauth_url: str = DEFAULT_OAUTH_URL
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     allow_insecure_loopback: bool = False
+    worker_lease_seconds: float = DEFAULT_WORKER_LEASE
 
     @property
     def events_url(self) -> str:
@@ -50,6 +54,9 @@ class Settings:
             oauth_url=_url(environ, "B24_OAUTH_URL", DEFAULT_OAUTH_URL),
             data_dir=data_dir,
             allow_insecure_loopback=_flag(environ, "B24_ALLOW_INSECURE_LOOPBACK"),
+            worker_lease_seconds=_seconds(
+                environ, "B24_WORKER_LEASE_SECONDS", DEFAULT_WORKER_LEASE
+            ),
         )
 
 
@@ -62,6 +69,7 @@ VARIABLES = (
     "B24_OAUTH_URL",
     "B24_DATA_DIR",
     "B24_ALLOW_INSECURE_LOOPBACK",
+    "B24_WORKER_LEASE_SECONDS",
 )
 
 
@@ -79,6 +87,19 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     if value in {"1", "true", "yes"}:
         return True
     raise ConfigurationError(f"{name} must be true or false")
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value <= 3600:
+        raise ConfigurationError(f"{name} must be a number of seconds from 1 to 3600")
+    return value
 
 
 def _url(environ: Mapping[str, str], name: str, default: str | None) -> str:

@@ -7,6 +7,7 @@ tree is mapped to a status code in one table at the bottom of this module.
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,8 +21,7 @@ from application.errors import (
     TokensNotProven,
     Unauthorized,
 )
-from application.events import authenticate
-from application.page import DescribePortal, PortalView
+from application.page import DescribePortal
 from domain.errors import B24NamesError
 from entrypoints import pages, payloads
 from entrypoints.container import Container, running_workers
@@ -50,6 +50,7 @@ def create_app(container: Container, workers: int = 0) -> Starlette:
         routes=[
             Route("/", app_page, methods=["GET", "POST"]),
             Route("/install", install, methods=["POST"]),
+            Route("/settings", change_settings, methods=["POST"]),
             Route("/events", events, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
@@ -118,8 +119,11 @@ async def _install_event(request: Request, envelope: EventEnvelope) -> Response:
 async def _contact_changed(request: Request, envelope: EventEnvelope) -> Response:
     contact_id = payloads.contact_id(envelope)
 
-    _container(request).queue_contact_change()(
-        envelope.member_id, envelope.application_token, contact_id
+    await _container(request).queue_contact_change()(
+        envelope.member_id,
+        envelope.application_token,
+        envelope.access_token,
+        contact_id,
     )
     return JSONResponse({"result": "queued"})
 
@@ -131,8 +135,8 @@ async def _app_updated(request: Request, envelope: EventEnvelope) -> Response:
 
 async def _app_uninstalled(request: Request, envelope: EventEnvelope) -> Response:
     container = _container(request)
-    portal = authenticate(
-        container.portals(), envelope.member_id, envelope.application_token
+    portal = await container.event_gate().admit(
+        envelope.member_id, envelope.application_token, None
     )
 
     container.uninstall_app()(portal, payloads.clean_requested(envelope))
@@ -150,17 +154,44 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
 
 async def app_page(request: Request) -> Response:
     """The app's page inside Bitrix24; portal data only for a proven caller."""
-    view: PortalView | None = None
-    if request.method == "POST":
-        form = await read_form(request)
-        member_id = payloads.optional_member_id(form)
-        auth_id = payloads.optional_token(form, "AUTH_ID")
-        if member_id and auth_id:
-            container = _container(request)
-            view = await DescribePortal(container.portals(), container.gateway())(
-                member_id, auth_id
-            )
-    return HTMLResponse(pages.app_page(view))
+    if request.method != "POST":
+        return HTMLResponse(pages.app_page(None))
+
+    form = await read_form(request)
+    member_id = payloads.optional_member_id(form)
+    auth_id = payloads.optional_token(form, "AUTH_ID")
+    if not (member_id and auth_id):
+        return HTMLResponse(pages.app_page(None))
+
+    container = _container(request)
+    view = await DescribePortal(container.portals(), container.gateway())(
+        member_id, auth_id
+    )
+    token = container.page_tokens().issue(member_id)
+    return HTMLResponse(pages.app_page(view, token))
+
+
+async def change_settings(request: Request) -> Response:
+    """The settings form of the app's page, accepted only as that page sent it."""
+    container = _container(request)
+    _require_own_origin(request, container.settings().public_url)
+    form = await read_form(request)
+    member_id = payloads.member_id(form)
+    container.page_tokens().check(payloads.form_token(form), member_id)
+
+    view = container.change_settings()(member_id, payloads.name_settings(form))
+    token = container.page_tokens().issue(member_id)
+    return HTMLResponse(pages.app_page(view, token, notice="Settings saved."))
+
+
+def _require_own_origin(request: Request, public_url: str) -> None:
+    """Refuse a form posted from another site, when the browser says where from."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return
+    expected = urlsplit(public_url)
+    if origin.rstrip("/") != f"{expected.scheme}://{expected.netloc}":
+        raise CrossSiteRequest("the settings form was posted from another site")
 
 
 async def health(request: Request) -> Response:
@@ -169,6 +200,10 @@ async def health(request: Request) -> Response:
 
 class BodyTooLarge(InvalidInput):
     """The request body exceeds the accepted size."""
+
+
+class CrossSiteRequest(Unauthorized):
+    """A form came from a page the service did not serve."""
 
 
 def _error(status: int) -> Callable[[Request, Exception], Response]:
@@ -192,6 +227,7 @@ EXCEPTION_HANDLERS = {
     BodyTooLarge: _error(413),
     InvalidInput: _error(400),
     TokensNotProven: _error(403),
+    CrossSiteRequest: _error(403),
     Unauthorized: _error(401),
     NotFound: _error(404),
     Bitrix24Error: _error(502),

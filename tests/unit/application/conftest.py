@@ -4,7 +4,12 @@ import pytest
 
 from adapters.memory import InMemoryTokenRepository
 from adapters.memory_inbox import InMemoryContactInbox
-from application.events import QueueContactChange, UninstallApp, UpdateApp
+from application.events import (
+    EventGate,
+    QueueContactChange,
+    UninstallApp,
+    UpdateApp,
+)
 from application.install import InstallApp, InstallRequest
 from application.rest import PortalRest
 from application.worker import ContactWorker
@@ -37,7 +42,8 @@ class World:
         return UninstallApp(self.portals, self.inbox, self.clock)
 
     def queue_change(self) -> QueueContactChange:
-        return QueueContactChange(self.portals, self.inbox, self.clock)
+        gate = EventGate(self.portals, self.bitrix, self.clock)
+        return QueueContactChange(gate, self.inbox, self.clock)
 
     def worker(self, owner: str = "worker-1") -> ContactWorker:
         return ContactWorker(

@@ -22,8 +22,8 @@ def contacts(world: World, member_id: str = ALPHA) -> dict[str, dict[str, Any]]:
     return world.bitrix.portals[member_id].contacts
 
 
-def queue(world: World, contact_id: str, member_id: str = ALPHA) -> None:
-    world.queue_change()(member_id, "apptok", contact_id)
+async def queue(world: World, contact_id: str, member_id: str = ALPHA) -> None:
+    await world.queue_change()(member_id, "apptok", None, contact_id)
 
 
 def updates(world: World, member_id: str = ALPHA) -> list[dict[str, Any]]:
@@ -34,7 +34,7 @@ async def test_fifty_contacts_cost_one_read_and_one_write_request(world: World) 
     await install(world)
     for n in range(1, 51):
         contacts(world)[str(n)] = {"NAME": "JOHN", "LAST_NAME": f"smith{n}"}
-        queue(world, str(n))
+        await queue(world, str(n))
     requests_before = world.bitrix.request_count(ALPHA)
 
     handled = await world.worker().run_once()
@@ -51,8 +51,8 @@ async def test_only_changed_fields_are_written_and_tidy_contacts_not_at_all(
     await install(world)
     contacts(world)["1"] = {"NAME": "JOHN", "SECOND_NAME": "", "LAST_NAME": "Smith"}
     contacts(world)["2"] = {"NAME": "Anna", "LAST_NAME": "Smith"}
-    queue(world, "1")
-    queue(world, "2")
+    await queue(world, "1")
+    await queue(world, "2")
 
     await world.worker().run_once()
 
@@ -66,10 +66,10 @@ async def test_echo_of_our_own_update_ends_without_another_write(
 ) -> None:
     await install(world)
     contacts(world)["1"] = {"NAME": "иван"}
-    queue(world, "1")
+    await queue(world, "1")
     await world.worker().run_once()
 
-    queue(world, "1")  # the ONCRMCONTACTUPDATE our write fired
+    await queue(world, "1")  # the ONCRMCONTACTUPDATE our write fired
     await world.worker().run_once()
 
     assert len(updates(world)) == 1
@@ -80,7 +80,7 @@ async def test_events_for_one_contact_collapse_into_one_read(world: World) -> No
     await install(world)
     contacts(world)["1"] = {"NAME": "JOHN"}
     for _ in range(5):
-        queue(world, "1")
+        await queue(world, "1")
 
     await world.worker().run_once()
 
@@ -90,8 +90,8 @@ async def test_events_for_one_contact_collapse_into_one_read(world: World) -> No
 async def test_deleted_contact_ends_its_job_without_retry(world: World) -> None:
     await install(world)
     contacts(world)["1"] = {"NAME": "JOHN"}
-    queue(world, "1")
-    queue(world, "404")
+    await queue(world, "1")
+    await queue(world, "404")
 
     await world.worker().run_once()
 
@@ -102,7 +102,7 @@ async def test_deleted_contact_ends_its_job_without_retry(world: World) -> None:
 async def test_transient_failure_retries_later_then_dead_letters(world: World) -> None:
     await install(world)
     contacts(world)["1"] = {"NAME": "JOHN"}
-    queue(world, "1")
+    await queue(world, "1")
     world.bitrix.portals[ALPHA].faults.extend(
         PortalUnavailable("", "server error", 503) for _ in range(20)
     )
@@ -128,7 +128,7 @@ async def test_rate_limited_batch_comes_back_when_the_limit_resets(
 ) -> None:
     await install(world)
     contacts(world)["1"] = {"NAME": "JOHN"}
-    queue(world, "1")
+    await queue(world, "1")
     reset_at = world.clock.now.replace(minute=9)
     world.bitrix.portals[ALPHA].faults.append(
         RateLimited("OPERATION_TIME_LIMIT", "blocked", 429, retry_at=reset_at)
@@ -143,7 +143,7 @@ async def test_rate_limited_batch_comes_back_when_the_limit_resets(
 async def test_dead_refresh_token_parks_jobs_until_reinstall(world: World) -> None:
     await install(world)
     contacts(world)["1"] = {"NAME": "JOHN"}
-    queue(world, "1")
+    await queue(world, "1")
     world.bitrix.expire_all(ALPHA)
     world.bitrix.portals[ALPHA].refresh_tokens.clear()
 
@@ -162,7 +162,7 @@ async def test_dead_refresh_token_parks_jobs_until_reinstall(world: World) -> No
 
 async def test_jobs_of_uninstalled_portal_are_parked(world: World) -> None:
     await install(world)
-    queue(world, "1")
+    await queue(world, "1")
     portal = world.portals.get(ALPHA)
     assert portal is not None
     world.uninstall_app()(portal, clean=False)
@@ -175,7 +175,7 @@ async def test_jobs_of_uninstalled_portal_are_parked(world: World) -> None:
 
 async def test_clean_uninstall_forgets_the_portals_jobs(world: World) -> None:
     await install(world)
-    queue(world, "1")
+    await queue(world, "1")
     portal = world.portals.get(ALPHA)
     assert portal is not None
 
@@ -188,7 +188,7 @@ async def test_expired_token_is_refreshed_once_for_the_batch(world: World) -> No
     await install(world)
     for n in range(1, 11):
         contacts(world)[str(n)] = {"NAME": "PETER"}
-        queue(world, str(n))
+        await queue(world, str(n))
     world.bitrix.expire_all(ALPHA)
     refreshes = len(world.bitrix.refreshes)
 
@@ -207,7 +207,7 @@ async def test_portal_language_and_field_settings_are_honoured(world: World) -> 
     )
     world.portals.save(portal)
     contacts(world)["1"] = {"NAME": "JUAN", "LAST_NAME": "DE LA CRUZ"}
-    queue(world, "1")
+    await queue(world, "1")
 
     await world.worker().run_once()
 
@@ -221,7 +221,7 @@ async def test_switched_off_portal_writes_nothing(world: World) -> None:
     portal.change_settings(NameSettings(enabled=False), world.clock())
     world.portals.save(portal)
     contacts(world)["1"] = {"NAME": "JOHN"}
-    queue(world, "1")
+    await queue(world, "1")
 
     await world.worker().run_once()
 
@@ -234,8 +234,8 @@ async def test_each_portal_is_drained_with_its_own_tokens(world: World) -> None:
     await install(world, BETA)
     contacts(world, ALPHA)["1"] = {"NAME": "JOHN"}
     contacts(world, BETA)["1"] = {"NAME": "MARY"}
-    queue(world, "1", ALPHA)
-    queue(world, "1", BETA)
+    await queue(world, "1", ALPHA)
+    await queue(world, "1", BETA)
 
     await world.worker().run_once()
     await world.worker().run_once()

@@ -1,5 +1,6 @@
 """The web endpoints with the documented payloads, encoded as Bitrix24 sends them."""
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,10 +10,12 @@ from dependency_injector import providers
 
 from adapters.memory import InMemoryTokenRepository
 from adapters.memory_inbox import InMemoryContactInbox
+from domain.names import NameField
+from domain.portal import NameSettings
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from entrypoints.web import create_app
-from tests.fakes import FakeBitrix24, fixed_clock
+from tests.fakes import FakeBitrix24, MovableClock
 from tests.samples import encode_form, sample
 
 pytestmark = pytest.mark.anyio
@@ -36,7 +39,8 @@ class Service:
         self.container.portals.override(providers.Object(self.portals))
         self.container.inbox.override(providers.Object(self.inbox))
         self.container.gateway.override(providers.Object(self.bitrix))
-        self.container.clock.override(providers.Object(fixed_clock))
+        self.clock = MovableClock()
+        self.container.clock.override(providers.Object(self.clock))
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(create_app(self.container)),
             base_url="https://names.example.com",
@@ -257,8 +261,127 @@ async def test_app_page_shows_portal_only_to_a_proven_user(service: Service) -> 
     assert "some-domain.bitrix24.com" not in anonymous.text
     assert "some-domain.bitrix24.com" in proven.text
     assert access not in proven.text
-    assert stranger.status_code == 401
+    assert stranger.status_code == 403
 
 
 async def test_health_answers_ok(service: Service) -> None:
     assert (await service.client.get("/health")).json() == {"status": "ok"}
+
+
+async def open_page(service: Service) -> str:
+    """The proven app page's settings form token."""
+    access, _ = service.bitrix.issue_tokens(MEMBER_ID)
+    page = await service.post("/", {"member_id": MEMBER_ID, "AUTH_ID": access})
+    found = re.search(r'name="form_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def settings_form(token: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "member_id": MEMBER_ID,
+        "form_token": token,
+        "fields": {"0": "last"},
+        "language": "ua",
+        **extra,
+    }
+
+
+async def test_settings_form_from_the_proven_page_changes_settings(
+    service: Service,
+) -> None:
+    await service.install_by_event()
+    token = await open_page(service)
+
+    response = await service.post("/settings", settings_form(token, enabled="Y"))
+
+    assert response.status_code == 200
+    stored = service.portals.get(MEMBER_ID)
+    assert stored is not None
+    assert stored.settings == NameSettings(
+        enabled=True, fields=frozenset({NameField.LAST}), language="uk"
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "status"),
+    [
+        ("", 400),
+        ("9999999999." + "0" * 64, 401),
+        ("1." + "0" * 64, 401),
+    ],
+)
+async def test_settings_form_without_a_valid_token_changes_nothing(
+    service: Service, token: str, status: int
+) -> None:
+    await service.install_by_event()
+
+    response = await service.post("/settings", settings_form(token))
+
+    assert response.status_code == status
+    stored = service.portals.get(MEMBER_ID)
+    assert stored is not None
+    assert stored.settings == NameSettings()
+
+
+async def test_settings_form_token_of_another_portal_is_refused(
+    service: Service,
+) -> None:
+    await service.install_by_event()
+    other = service.container.page_tokens().issue("b" * 32)
+
+    response = await service.post("/settings", settings_form(other))
+
+    assert response.status_code == 401
+
+
+async def test_settings_form_posted_from_another_site_is_refused(
+    service: Service,
+) -> None:
+    await service.install_by_event()
+    token = await open_page(service)
+
+    response = await service.client.post(
+        "/settings",
+        content=encode_form(settings_form(token)),
+        headers={**FORM, "origin": "https://evil.example"},
+    )
+
+    assert response.status_code == 403
+    stored = service.portals.get(MEMBER_ID)
+    assert stored is not None
+    assert stored.settings == NameSettings()
+
+
+async def test_expired_settings_form_is_refused(service: Service) -> None:
+    await service.install_by_event()
+    token = await open_page(service)
+    service.clock.advance(31 * 60)
+
+    response = await service.post("/settings", settings_form(token))
+
+    assert response.status_code == 401
+
+
+async def test_install_without_application_token_pins_first_proven_event(
+    service: Service,
+) -> None:
+    install = sample("ui-install")
+    del install["form"]["APPLICATION_TOKEN"]
+    portal = service.bitrix.add_portal(MEMBER_ID, "portal.bitrix24.com")
+    portal.refresh_tokens.add(install["form"]["REFRESH_ID"])
+    query = "&".join(f"{k}={v}" for k, v in install["query"].items())
+    await service.post("/install", install["form"], query=query)
+    user_access, _ = service.bitrix.issue_tokens(MEMBER_ID)
+    forged = contact_event("f" * 32)
+    forged["auth"]["access_token"] = "stolen"
+    genuine = contact_event("c" * 32)
+    genuine["auth"]["access_token"] = user_access
+
+    refused = await service.post("/events", forged)
+    pinned = await service.post("/events", genuine)
+    later = await service.post("/events", contact_event("c" * 32))
+    other = await service.post("/events", contact_event("d" * 32))
+
+    assert (refused.status_code, pinned.status_code) == (403, 200)
+    assert (later.status_code, other.status_code) == (200, 401)
