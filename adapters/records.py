@@ -43,6 +43,7 @@ def portal_to_record(portal: Portal) -> dict[str, Any]:
         "app_version": portal.app_version,
         "settings": _settings_to_record(portal.settings),
         "reinstall_needed": portal.reinstall_needed,
+        "offline_events": portal.offline_events,
     }
 
 
@@ -81,6 +82,7 @@ def _portal_from(record: Mapping[str, Any]) -> Portal:
         app_version=_text(record.get("app_version", "")),
         settings=_settings_from_record(record.get("settings", {})),
         reinstall_needed=record.get("reinstall_needed", False) is True,
+        offline_events=record.get("offline_events", False) is True,
     )
 
 

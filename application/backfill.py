@@ -14,6 +14,7 @@ from typing import Any
 
 from application.contacts import changed_fields
 from application.errors import PortalNotFound
+from application.offline import AUTH_CONNECTOR
 from application.ports import BatchCommand, TokenRepository
 from application.rest import PortalRest
 
@@ -151,5 +152,6 @@ def _update(contact_id: str, fields: Mapping[str, Any]) -> BatchCommand:
         "id": contact_id,
         "fields": dict(fields),
         "params": {"REGISTER_SONET_EVENT": "N"},
+        "auth_connector": AUTH_CONNECTOR,
     }
     return ("crm.contact.update", params)

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from application.handlers import bind_handlers
+from application.offline import bind_offline
 from application.ports import Bitrix24Gateway, Clock, ContactInbox, TokenRepository
 from application.proof import prove_grant
 from application.rest import PortalRest
@@ -82,6 +83,7 @@ class InstallApp:
             self._inbox.requeue_failed(portal.member_id, now)
 
         await bind_handlers(self._rest, portal.member_id, self._events_url)
+        await self._note_offline_queue(portal.member_id)
         logger.info(
             "app installed member_id=%s domain=%s reinstall=%s",
             portal.member_id,
@@ -89,3 +91,12 @@ class InstallApp:
             existing is not None,
         )
         return portal
+
+    async def _note_offline_queue(self, member_id: str) -> None:
+        offline = await bind_offline(self._rest, member_id)
+
+        # Re-read: the binding calls may have refreshed and stored new tokens.
+        current = self._portals.get(member_id)
+        if current is not None and current.offline_events != offline:
+            current.offline_events = offline
+            self._portals.save(current)

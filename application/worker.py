@@ -26,6 +26,7 @@ from application.errors import (
     RemoteNotFound,
     is_transient,
 )
+from application.offline import AUTH_CONNECTOR
 from application.ports import (
     BatchCommand,
     Clock,
@@ -272,6 +273,7 @@ def _update_for(
         "id": job.contact_id,
         "fields": fields,
         "params": {"REGISTER_SONET_EVENT": "N"},
+        "auth_connector": AUTH_CONNECTOR,
     }
     return ("crm.contact.update", params)
 

@@ -69,6 +69,8 @@ class Portal:
     app_version: str = ""
     settings: NameSettings = field(default_factory=NameSettings)
     reinstall_needed: bool = False
+    #: Whether the portal keeps an offline queue of contact changes for us.
+    offline_events: bool = False
 
     @property
     def is_active(self) -> bool:

@@ -33,6 +33,7 @@ from application.events import (
     UpdateApp,
 )
 from application.install import InstallApp
+from application.offline import OfflineReconciler
 from application.page import ChangeSettings
 from application.ports import ContactInbox, TokenRepository
 from application.rest import PortalRest
@@ -128,6 +129,9 @@ class Container(containers.DeclarativeContainer):
     worker_options = providers.Singleton(
         worker_options_for, settings.provided.worker_lease_seconds
     )
+    offline_reconciler = providers.Factory(
+        OfflineReconciler, portals, inbox, rest, clock
+    )
     contact_worker = providers.Factory(
         ContactWorker,
         inbox=inbox,
@@ -140,12 +144,17 @@ class Container(containers.DeclarativeContainer):
 
 @asynccontextmanager
 async def running_workers(container: Container, count: int) -> AsyncIterator[None]:
-    """Run `count` contact workers until the block ends, then let them finish."""
+    """Run `count` contact workers, and the offline-queue reconciler beside them,
+    until the block ends; then let them finish what they hold."""
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(container.contact_worker(owner=worker_name(n)).run(stop))
         for n in range(count)
     ]
+    if count:
+        interval = container.settings().offline_interval_seconds
+        reconciler = container.offline_reconciler()
+        tasks.append(asyncio.create_task(reconciler.run(stop, interval)))
     try:
         yield
     finally:

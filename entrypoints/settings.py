@@ -13,6 +13,8 @@ DEFAULT_DATA_DIR = "data"
 #: How long a worker holds a portal without renewing; a crashed worker's portal
 #: goes to another after this. Longer than the slowest request (65 s).
 DEFAULT_WORKER_LEASE = 150.0
+#: How often workers collect portals' offline queues of missed events.
+DEFAULT_OFFLINE_INTERVAL = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     allow_insecure_loopback: bool = False
     worker_lease_seconds: float = DEFAULT_WORKER_LEASE
+    offline_interval_seconds: float = DEFAULT_OFFLINE_INTERVAL
 
     @property
     def events_url(self) -> str:
@@ -57,6 +60,9 @@ class Settings:
             worker_lease_seconds=_seconds(
                 environ, "B24_WORKER_LEASE_SECONDS", DEFAULT_WORKER_LEASE
             ),
+            offline_interval_seconds=_seconds(
+                environ, "B24_OFFLINE_INTERVAL_SECONDS", DEFAULT_OFFLINE_INTERVAL
+            ),
         )
 
 
@@ -70,6 +76,7 @@ VARIABLES = (
     "B24_DATA_DIR",
     "B24_ALLOW_INSECURE_LOOPBACK",
     "B24_WORKER_LEASE_SECONDS",
+    "B24_OFFLINE_INTERVAL_SECONDS",
 )
 
 

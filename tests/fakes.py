@@ -54,6 +54,9 @@ class FakePortal:
     refresh_tokens: set[str] = field(default_factory=set)
     event_get_lists_bindings: bool = True
     faults: list[Bitrix24Error] = field(default_factory=list)
+    offline_bindings: set[str] = field(default_factory=set)
+    offline_allowed: bool = True
+    offline_queue: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeBitrix24(Bitrix24Gateway):
@@ -177,6 +180,14 @@ class FakeBitrix24(Bitrix24Gateway):
             return True
         if method == "event.get":
             return list(state.bindings) if state.event_get_lists_bindings else []
+        if method == "event.bind" and params.get("event_type") == "offline":
+            return self._bind_offline(state, str(params["event"]))
+        if method == "event.offline.get":
+            return self._offline_get(state)
+        if method == "event.offline.clear":
+            ids = set(params["id"])
+            state.offline_queue = [r for r in state.offline_queue if r["ID"] not in ids]
+            return True
         if method == "event.bind":
             binding = {"event": params["event"], "handler": params["handler"]}
             if binding in state.bindings:
@@ -186,6 +197,18 @@ class FakeBitrix24(Bitrix24Gateway):
         if method == "app.info":
             return {"ID": "1", "CODE": "local.app", "STATUS": "F"}
         raise Bitrix24Error("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
+
+    def _bind_offline(self, state: FakePortal, event: str) -> bool:
+        if not state.offline_allowed:
+            raise AuthRejected("ACCESS_DENIED", "Access denied", 403)
+        if event in state.offline_bindings:
+            raise Bitrix24Error("ERROR_CORE", "Handler already binded", 400)
+        state.offline_bindings.add(event)
+        return True
+
+    def _offline_get(self, state: FakePortal) -> dict[str, Any]:
+        page = state.offline_queue[:50]
+        return {"process_id": "p1" if page else None, "events": page}
 
     def _list(
         self, state: FakePortal, params: Mapping[str, Any]

@@ -34,5 +34,6 @@ def a_portal(
             language="ru",
         ),
         reinstall_needed=True,
+        offline_events=True,
     )
     return replace(portal, **changes)

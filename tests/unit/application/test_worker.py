@@ -57,7 +57,12 @@ async def test_only_changed_fields_are_written_and_tidy_contacts_not_at_all(
     await world.worker().run_once()
 
     assert updates(world) == [
-        {"id": "1", "fields": {"NAME": "John"}, "params": {"REGISTER_SONET_EVENT": "N"}}
+        {
+            "id": "1",
+            "fields": {"NAME": "John"},
+            "params": {"REGISTER_SONET_EVENT": "N"},
+            "auth_connector": "b24names",
+        }
     ]
 
 
