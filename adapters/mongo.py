@@ -19,6 +19,7 @@ from adapters.records import (
     portal_to_record,
     refresh_token_digest,
 )
+from adapters.sealing import NO_SEALING, Sealer
 from application.errors import ConfigurationError, StorageUnavailable
 from application.ports import TokenRepository
 from domain.portal import Portal
@@ -46,8 +47,11 @@ class MongoTokenRepository(TokenRepository):
     Every failure of the driver is raised as `StorageUnavailable`.
     """
 
-    def __init__(self, collection: Collection[Document]) -> None:
+    def __init__(
+        self, collection: Collection[Document], sealer: Sealer = NO_SEALING
+    ) -> None:
         self._collection = collection
+        self._sealer = sealer
         self._client: MongoClient[Document] | None = None
 
         with driver_errors("create the member_id index"):
@@ -56,7 +60,9 @@ class MongoTokenRepository(TokenRepository):
             )
 
     @classmethod
-    def from_url(cls, url: str, database: str = "b24names") -> "MongoTokenRepository":
+    def from_url(
+        cls, url: str, database: str = "b24names", sealer: Sealer = NO_SEALING
+    ) -> "MongoTokenRepository":
         """A repository on its own client for `url`; `close()` closes that client.
 
         The database is the one the URL names (`mongodb://host/NAME`), else
@@ -67,7 +73,7 @@ class MongoTokenRepository(TokenRepository):
         """
         client = open_client(url)
         try:
-            repository = cls(client.get_default_database(database)[COLLECTION])
+            repository = cls(client.get_default_database(database)[COLLECTION], sealer)
         except StorageUnavailable:
             client.close()
             raise
@@ -92,10 +98,10 @@ class MongoTokenRepository(TokenRepository):
                 {"member_id": member_id}, projection={"_id": False}
             )
 
-        return None if record is None else portal_from_record(record)
+        return None if record is None else portal_from_record(record, self._sealer)
 
     def save(self, portal: Portal) -> None:
-        record = portal_to_record(portal)
+        record = portal_to_record(portal, self._sealer)
 
         with driver_errors("save a portal"):
             try:
@@ -105,7 +111,7 @@ class MongoTokenRepository(TokenRepository):
                 self._upsert(record)
 
     def save_if_refresh_token(self, portal: Portal, expected: str) -> bool:
-        record = portal_to_record(portal)
+        record = portal_to_record(portal, self._sealer)
         # A document written before digests were kept holds its refresh token in
         # plain, so it is compared as it is.
         condition = {
@@ -133,7 +139,7 @@ class MongoTokenRepository(TokenRepository):
                 )
             )
 
-        return [portal_from_record(record) for record in records]
+        return [portal_from_record(record, self._sealer) for record in records]
 
     def _upsert(self, record: Document) -> None:
         self._collection.replace_one(

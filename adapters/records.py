@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.instants import read_instant, stored_instant
+from adapters.sealing import NO_SEALING, Sealer
 from application.errors import StorageUnavailable
 from domain.names import NameField
 from domain.portal import NameSettings, Portal, PortalStatus
@@ -25,14 +26,15 @@ TOKEN_FIELDS = ("access_token", "refresh_token", "application_token")
 REFRESH_DIGEST_FIELD = "refresh_token_sha256"
 
 
-def portal_to_record(portal: Portal) -> dict[str, Any]:
-    """The document that stores `portal`; its datetimes must be timezone-aware."""
+def portal_to_record(portal: Portal, sealer: Sealer = NO_SEALING) -> dict[str, Any]:
+    """The document that stores `portal`, its tokens sealed by `sealer`; its
+    datetimes must be timezone-aware."""
     return {
         "version": RECORD_VERSION,
         "member_id": portal.member_id,
         "domain": portal.domain,
         "client_endpoint": portal.client_endpoint,
-        **_tokens_to_store(portal),
+        **_tokens_to_store(portal, sealer),
         REFRESH_DIGEST_FIELD: refresh_token_digest(portal.refresh_token),
         "expires_at": stored_instant(portal.expires_at),
         "scope": portal.scope,
@@ -47,25 +49,28 @@ def portal_to_record(portal: Portal) -> dict[str, Any]:
     }
 
 
-def portal_from_record(record: Mapping[str, Any]) -> Portal:
+def portal_from_record(
+    record: Mapping[str, Any], sealer: Sealer = NO_SEALING
+) -> Portal:
     """The portal a stored document describes; unknown keys (like `_id`) are ignored.
 
     Raises `StorageUnavailable` for a document that is newer than this code or
-    lacks a field or holds a value it cannot read.
+    lacks a field or holds a value it cannot read, and `SealingError` for tokens
+    that `sealer` cannot unseal (the stored document is left as it is).
     """
     version = record.get("version", RECORD_VERSION)
     if not isinstance(version, int) or version > RECORD_VERSION:
         raise StorageUnavailable(f"stored portal has unknown version {version!r}")
 
     try:
-        return _portal_from(record)
+        return _portal_from(record, sealer)
     except (KeyError, TypeError, ValueError) as exc:
         member_id = record.get("member_id", "?")
         raise StorageUnavailable(f"stored portal {member_id} is unreadable") from exc
 
 
-def _portal_from(record: Mapping[str, Any]) -> Portal:
-    tokens = _tokens_from_store(record)
+def _portal_from(record: Mapping[str, Any], sealer: Sealer) -> Portal:
+    tokens = _tokens_from_store(record, sealer)
     return Portal(
         member_id=_text(record["member_id"]),
         domain=_text(record["domain"]),
@@ -94,17 +99,16 @@ def refresh_token_digest(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
 
 
-def _tokens_to_store(portal: Portal) -> dict[str, str]:
-    """The tokens as stored, keyed by field name.
+def _tokens_to_store(portal: Portal, sealer: Sealer) -> dict[str, str]:
+    """The tokens as stored, sealed, keyed by field name.
 
-    Every token enters storage here and leaves through `_tokens_from_store`, so
-    protecting them at rest changes these two functions only.
+    Every token enters storage here and leaves through `_tokens_from_store`.
     """
-    return {name: getattr(portal, name) for name in TOKEN_FIELDS}
+    return {name: sealer.seal(getattr(portal, name)) for name in TOKEN_FIELDS}
 
 
-def _tokens_from_store(record: Mapping[str, Any]) -> dict[str, str]:
-    return {name: _text(record[name]) for name in TOKEN_FIELDS}
+def _tokens_from_store(record: Mapping[str, Any], sealer: Sealer) -> dict[str, str]:
+    return {name: sealer.unseal(_text(record[name])) for name in TOKEN_FIELDS}
 
 
 def _settings_to_record(settings: NameSettings) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from adapters.records import (
     portal_to_record,
     refresh_token_digest,
 )
+from adapters.sealing import NO_SEALING, Sealer
 from adapters.sqlite_files import DEFAULT_BUSY_TIMEOUT, SqliteFile
 from application.errors import StorageUnavailable
 from application.ports import TokenRepository
@@ -62,8 +63,14 @@ class SqliteTokenRepository(TokenRepository):
     newer version. Every failure of the database is raised as `StorageUnavailable`.
     """
 
-    def __init__(self, path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: Path,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        sealer: Sealer = NO_SEALING,
+    ) -> None:
         self._file = SqliteFile(path, busy_timeout)
+        self._sealer = sealer
         self._migrate()
 
     def __repr__(self) -> str:
@@ -79,10 +86,10 @@ class SqliteTokenRepository(TokenRepository):
                 "SELECT document FROM portals WHERE member_id = ?", (member_id,)
             ).fetchone()
 
-        return None if row is None else _portal_from_row(row)
+        return None if row is None else _portal_from_row(row, self._sealer)
 
     def save(self, portal: Portal) -> None:
-        document = _document_of(portal)
+        document = _document_of(portal, self._sealer)
 
         with self._file.connection() as db:
             db.execute(
@@ -93,7 +100,7 @@ class SqliteTokenRepository(TokenRepository):
 
     def save_if_refresh_token(self, portal: Portal, expected: str) -> bool:
         terms = {
-            "document": _document_of(portal),
+            "document": _document_of(portal, self._sealer),
             "member_id": portal.member_id,
             "digest_path": _DIGEST_PATH,
             "digest": refresh_token_digest(expected),
@@ -116,7 +123,7 @@ class SqliteTokenRepository(TokenRepository):
                 "SELECT document FROM portals ORDER BY member_id"
             ).fetchall()
 
-        return [_portal_from_row(row) for row in rows]
+        return [_portal_from_row(row, self._sealer) for row in rows]
 
     @property
     def schema_version(self) -> int:
@@ -150,8 +157,9 @@ def _user_version(db: sqlite3.Connection) -> int:
     return int(version)
 
 
-def _document_of(portal: Portal) -> str:
-    return json.dumps(portal_to_record(portal), default=_json_default, sort_keys=True)
+def _document_of(portal: Portal, sealer: Sealer) -> str:
+    record = portal_to_record(portal, sealer)
+    return json.dumps(record, default=_json_default, sort_keys=True)
 
 
 def _json_default(value: object) -> Any:
@@ -160,7 +168,7 @@ def _json_default(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _portal_from_row(row: tuple[Any, ...]) -> Portal:
+def _portal_from_row(row: tuple[Any, ...], sealer: Sealer) -> Portal:
     try:
         record = json.loads(row[0])
     except (TypeError, ValueError) as exc:
@@ -168,4 +176,4 @@ def _portal_from_row(row: tuple[Any, ...]) -> Portal:
 
     if not isinstance(record, dict):
         raise StorageUnavailable("a stored portal is not a JSON object")
-    return portal_from_record(record)
+    return portal_from_record(record, sealer)

@@ -89,6 +89,7 @@ class AppUpdate:
     application_token: str
     refresh_token: str
     version: str
+    language: str | None = None
 
 
 class UpdateApp:
@@ -127,7 +128,9 @@ class UpdateApp:
                 portal.client_endpoint,
             )
             portal.take_grant(grant, now)
-        portal.update_app(update.application_token, update.version, now)
+        portal.update_app(
+            update.application_token, update.version, now, update.language
+        )
         self._portals.save(portal)
 
         await bind_handlers(self._rest, portal.member_id, self._events_url)

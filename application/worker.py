@@ -71,6 +71,9 @@ class RetryPolicy:
 class WorkerOptions:
     #: Longer than a slow request (65 s read timeout) so a live worker keeps it.
     lease_for: timedelta = timedelta(seconds=150)
+    #: A job waits this long before it is taken, so that events arriving together
+    #: (a user's import, a burst) fill one batch instead of several small ones.
+    settle: timedelta = timedelta(milliseconds=500)
     batch_size: int = BATCH_SIZE
     retry: RetryPolicy = RetryPolicy()
 
@@ -120,10 +123,11 @@ class ContactWorker:
         Giving the portal back after each batch lets every portal with work take
         its turn, and lets the events of our own writes join the next read.
         """
+        settle = self._options.settle
         claim = self._inbox.claim(
             self._owner,
-            self._clock(),
-            self._options.lease_for,
+            self._clock() - settle,
+            self._options.lease_for + settle,
             self._options.batch_size,
         )
         if claim is None:

@@ -132,13 +132,22 @@ class Portal:
         self.domain = domain
         self.updated_at = now
 
-    def update_app(self, application_token: str, version: str, now: datetime) -> None:
-        """Take the application token and version of a newer app release."""
+    def update_app(
+        self,
+        application_token: str,
+        version: str,
+        now: datetime,
+        language: str | None = None,
+    ) -> None:
+        """Take the application token, version and the portal's language as a
+        newer app release reports them."""
         if not self.is_active:
             raise PortalNotActive(self.member_id)
 
         if application_token:
             self.application_token = application_token
+        if language:
+            self.language = language
         self.app_version = version
         self.updated_at = now
 

@@ -5,8 +5,13 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from domain.errors import B24NamesError
+
+if TYPE_CHECKING:
+    from adapters.sealing import Sealer
+    from application.ports import TokenRepository
 
 #: Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration.
 EXIT_FAILURE = 1
@@ -83,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.set_defaults(command=_emulator)
 
+    rotate = commands.add_parser(
+        "rotate-key", help="seal stored tokens under a new key (see README)"
+    )
+    rotate.add_argument(
+        "--drop-old",
+        action="store_true",
+        help="after a rotation: keep only the newest key in the key file",
+    )
+    rotate.set_defaults(command=_rotate_key)
+
     demo = commands.add_parser("demo", help="show the service on two emulated portals")
     demo.set_defaults(command=_demo)
 
@@ -142,6 +157,33 @@ def _emulator(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     return emulator_main(args.emulator_args)
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    from entrypoints.container import build_repository
+    from entrypoints.keys import drop_old_keys, rotate_key
+    from entrypoints.settings import Settings
+
+    settings = Settings.from_env()
+    if settings.sealing_keys:
+        print(
+            "b24names: keys come from B24_SEALING_KEYS; put a new key first in it,"
+            " restart, and save every portal again (see docs/decisions/sealing.md)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    def open_repository(sealer: "Sealer") -> "TokenRepository":
+        return build_repository(settings.storage_url, sealer)
+
+    path = settings.sealing_key_file
+    if args.drop_old:
+        dropped = drop_old_keys(path, open_repository)
+        print(f"dropped {dropped} old key(s) from {path}")
+    else:
+        count = rotate_key(path, open_repository)
+        print(f"new key in {path}; {count} portal(s) sealed under it")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -23,6 +23,12 @@ from adapters.memory_inbox import InMemoryContactInbox
 from adapters.mongo import MongoTokenRepository
 from adapters.mongo_inbox import MongoContactInbox
 from adapters.rate_limit import PortalRateLimiter
+from adapters.sealing import (
+    NO_SEALING,
+    Sealer,
+    load_or_create_key_file,
+    sealer_from_keys,
+)
 from adapters.sqlite import SqliteTokenRepository
 from adapters.sqlite_inbox import SqliteContactInbox
 from application.errors import ConfigurationError
@@ -46,14 +52,26 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_repository(storage_url: str) -> TokenRepository:
+def build_sealer(settings: Settings) -> Sealer:
+    """What seals tokens at rest: keys from `B24_SEALING_KEYS`, else the key file
+    under the data folder, created with a new key on first run. Nothing is
+    sealed in memory, which is never at rest."""
+    if urlsplit(settings.storage_url).scheme == "memory":
+        return NO_SEALING
+    if settings.sealing_keys:
+        return sealer_from_keys(settings.sealing_keys, "B24_SEALING_KEYS")
+    return load_or_create_key_file(settings.sealing_key_file)
+
+
+def build_repository(storage_url: str, sealer: Sealer = NO_SEALING) -> TokenRepository:
     """The repository a storage URL names: `sqlite:///PATH`, `mongodb://...`,
     `mongodb+srv://...` or `memory://`."""
     scheme = urlsplit(storage_url).scheme
     if scheme == "sqlite":
-        return SqliteTokenRepository(Path(storage_url.removeprefix("sqlite://")))
+        path = Path(storage_url.removeprefix("sqlite://"))
+        return SqliteTokenRepository(path, sealer=sealer)
     if scheme in {"mongodb", "mongodb+srv"}:
-        return MongoTokenRepository.from_url(storage_url)
+        return MongoTokenRepository.from_url(storage_url, sealer=sealer)
     if scheme == "memory":
         return InMemoryTokenRepository()
     raise ConfigurationError(
@@ -90,7 +108,10 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock = providers.Object(utc_now)
 
-    portals = providers.Singleton(build_repository, settings.provided.storage_url)
+    sealer = providers.Singleton(build_sealer, settings)
+    portals = providers.Singleton(
+        build_repository, settings.provided.storage_url, sealer
+    )
     inbox = providers.Singleton(build_inbox, settings.provided.storage_url)
     http_client: providers.Singleton[httpx.AsyncClient] = providers.Singleton(
         default_client

@@ -129,6 +129,7 @@ async def running_stack(data_dir: Path) -> AsyncIterator[Stack]:
         storage_url=f"sqlite:///{data_dir / 'b24names.sqlite3'}",
         oauth_url=emulator_url,
         allow_insecure_loopback=True,
+        data_dir=data_dir,
     )
     container = Container(settings=settings)
     service = BackgroundServer(create_app(container, workers=2), service_socket)

@@ -107,7 +107,13 @@ def app_update(envelope: EventEnvelope) -> AppUpdate:
         application_token=envelope.application_token,
         refresh_token=_optional(envelope.auth, "refresh_token", TOKEN) or "",
         version=_optional(envelope.data, "VERSION", VERSION) or "",
+        language=_language_of(envelope.data),
     )
+
+
+def _language_of(data: Form) -> str | None:
+    language = _optional(data, "LANGUAGE_ID", LANGUAGE)
+    return language_tag(language) if language else None
 
 
 def contact_id(envelope: EventEnvelope) -> str:

@@ -35,6 +35,12 @@ class Settings:
     allow_insecure_loopback: bool = False
     worker_lease_seconds: float = DEFAULT_WORKER_LEASE
     offline_interval_seconds: float = DEFAULT_OFFLINE_INTERVAL
+    sealing_keys: str | None = field(default=None, repr=False)
+
+    @property
+    def sealing_key_file(self) -> Path:
+        """Where the keys that seal tokens at rest live, unless given inline."""
+        return self.data_dir / "sealing.key"
 
     @property
     def events_url(self) -> str:
@@ -63,6 +69,7 @@ class Settings:
             offline_interval_seconds=_seconds(
                 environ, "B24_OFFLINE_INTERVAL_SECONDS", DEFAULT_OFFLINE_INTERVAL
             ),
+            sealing_keys=environ.get("B24_SEALING_KEYS", "").strip() or None,
         )
 
 
@@ -77,6 +84,7 @@ VARIABLES = (
     "B24_ALLOW_INSECURE_LOOPBACK",
     "B24_WORKER_LEASE_SECONDS",
     "B24_OFFLINE_INTERVAL_SECONDS",
+    "B24_SEALING_KEYS",
 )
 
 

@@ -70,7 +70,7 @@ async def read_form(request: Request) -> Form:
     """The body as a bracket-key form, refused past the size limit."""
     limit = DEFAULT_LIMITS.max_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(f"body larger than {limit} bytes")
 
     body = bytearray()

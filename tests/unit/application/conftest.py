@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -12,7 +13,7 @@ from application.events import (
 )
 from application.install import InstallApp, InstallRequest
 from application.rest import PortalRest
-from application.worker import ContactWorker
+from application.worker import ContactWorker, WorkerOptions
 from tests.fakes import FakeBitrix24, MovableClock
 
 EVENTS_URL = "https://names.example.com/events"
@@ -45,9 +46,16 @@ class World:
         gate = EventGate(self.portals, self.bitrix, self.clock)
         return QueueContactChange(gate, self.inbox, self.clock)
 
-    def worker(self, owner: str = "worker-1") -> ContactWorker:
+    def worker(self, owner: str = "worker-1", settle: float = 0.0) -> ContactWorker:
+        options = WorkerOptions(settle=timedelta(seconds=settle))
         return ContactWorker(
-            self.inbox, self.portals, self.rest, self.clock, owner, jitter=lambda: 1.0
+            self.inbox,
+            self.portals,
+            self.rest,
+            self.clock,
+            owner,
+            options,
+            jitter=lambda: 1.0,
         )
 
     def install_request(

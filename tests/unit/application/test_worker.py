@@ -247,3 +247,20 @@ async def test_each_portal_is_drained_with_its_own_tokens(world: World) -> None:
 
     assert contacts(world, ALPHA)["1"] == {"NAME": "John"}
     assert contacts(world, BETA)["1"] == {"NAME": "Mary"}
+
+
+async def test_jobs_settle_before_they_are_taken_so_bursts_share_a_batch(
+    world: World,
+) -> None:
+    await install(world)
+    await queue(world, "1")
+    world.clock.advance(0.3)
+    await queue(world, "2")
+
+    too_early = await world.worker(settle=0.5).run_once()
+    world.clock.advance(0.3)
+    first_settled = await world.worker(settle=0.5).run_once()
+    world.clock.advance(0.3)
+    second_settled = await world.worker(settle=0.5).run_once()
+
+    assert (too_early, first_settled, second_settled) == (0, 1, 1)

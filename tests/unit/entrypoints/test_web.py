@@ -247,6 +247,7 @@ async def test_app_update_takes_new_application_token(service: Service) -> None:
     assert stored is not None
     assert stored.application_token == update["auth"]["application_token"]
     assert stored.app_version == "2"
+    assert stored.language == "ru"
 
 
 async def test_app_page_shows_portal_only_to_a_proven_user(service: Service) -> None:
