@@ -131,6 +131,7 @@ async def test_queued_contact_is_formatted_by_a_worker(service: Service) -> None
         "LAST_NAME": "smith",
     }
     await service.post("/events", contact_event())
+    service.clock.advance(1)  # past the moment jobs wait for their burst
 
     await service.container.contact_worker(owner="test").run_once()
 
