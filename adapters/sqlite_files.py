@@ -23,6 +23,20 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUSY_TIMEOUT = 10.0
 
 
+def _create_private(path: Path) -> None:
+    """Create the folder (0700) and the file (0600) if missing.
+
+    The file holds tokens, sealed or not, and its journal files take its mode,
+    so nobody but the service's user may read it.
+    """
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(descriptor)
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot create the database file {path}") from exc
+
+
 class SqliteFile:
     """The SQLite file at `path`, its folders created, in WAL mode.
 
@@ -46,10 +60,7 @@ class SqliteFile:
         self._open: dict[sqlite3.Connection, threading.Thread] = {}
         self._pid = os.getpid()
 
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageUnavailable(f"cannot create the folder of {path}") from exc
+        _create_private(path)
         self._use_wal()
 
     @contextmanager

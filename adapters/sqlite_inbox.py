@@ -11,6 +11,7 @@ version, in the `schema_versions` table.
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,13 @@ class SqliteContactInbox(ContactInbox):
 
         with self._file.connection() as db:
             db.execute(_ADD, (member_id, contact_id, moment, moment))
+
+    def add_all(self, changes: Sequence[tuple[str, str]], now: datetime) -> None:
+        moment = to_millis(now)
+        rows = [(member, contact, moment, moment) for member, contact in changes]
+
+        with self._file.transaction() as db:
+            db.executemany(_ADD, rows)
 
     def claim(
         self, owner: str, now: datetime, lease_for: timedelta, limit: int

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from application.errors import Unauthorized
 from application.handlers import bind_handlers
+from application.intake import InboxIntake
 from application.ports import Bitrix24Gateway, Clock, ContactInbox, TokenRepository
 from application.proof import prove_access_token, prove_grant
 from application.rest import PortalRest
@@ -65,10 +66,9 @@ class QueueContactChange:
     REST work is the workers' (Bitrix24 never re-sends an event it timed out on).
     """
 
-    def __init__(self, gate: EventGate, inbox: ContactInbox, clock: Clock) -> None:
+    def __init__(self, gate: EventGate, intake: InboxIntake) -> None:
         self._gate = gate
-        self._inbox = inbox
-        self._clock = clock
+        self._intake = intake
 
     async def __call__(
         self,
@@ -78,7 +78,7 @@ class QueueContactChange:
         contact_id: str,
     ) -> None:
         portal = await self._gate.admit(member_id, application_token, access_token)
-        self._inbox.add(portal.member_id, contact_id, self._clock())
+        await self._intake.add(portal.member_id, contact_id)
 
 
 @dataclass(frozen=True, slots=True)

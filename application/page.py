@@ -6,7 +6,7 @@ from datetime import datetime
 
 from application.errors import PortalNotFound, Unauthorized
 from application.ports import Bitrix24Gateway, Clock, TokenRepository
-from application.proof import prove_access_token
+from application.proof import user_is_admin
 from domain.names import NameField
 from domain.portal import NameSettings, Portal
 
@@ -27,9 +27,11 @@ class PortalView:
     fields: tuple[NameField, ...]
     installed_at: datetime
     updated_at: datetime
+    #: Only the portal's administrators may change its settings.
+    can_change_settings: bool = False
 
     @classmethod
-    def of(cls, portal: Portal) -> "PortalView":
+    def of(cls, portal: Portal, can_change_settings: bool = False) -> "PortalView":
         return cls(
             member_id=portal.member_id,
             domain=portal.domain,
@@ -41,6 +43,7 @@ class PortalView:
             fields=tuple(f for f in NameField if f in portal.settings.fields),
             installed_at=portal.installed_at,
             updated_at=portal.updated_at,
+            can_change_settings=can_change_settings,
         )
 
 
@@ -48,7 +51,8 @@ class DescribePortal:
     """The view of a portal for a caller who proves they are signed in to it.
 
     The page is opened with the user's access token (`AUTH_ID`), which the portal
-    itself must accept: a member_id alone unlocks nothing.
+    itself must accept: a member_id alone unlocks nothing. The portal also says
+    whether that user administers it, which decides who may change settings.
     """
 
     def __init__(self, portals: TokenRepository, gateway: Bitrix24Gateway) -> None:
@@ -60,15 +64,15 @@ class DescribePortal:
         if portal is None or not portal.is_active:
             raise Unauthorized(f"app is not installed for member_id={member_id}")
 
-        await prove_access_token(self._gateway, portal, access_token)
-        return PortalView.of(portal)
+        admin = await user_is_admin(self._gateway, portal, access_token)
+        return PortalView.of(portal, can_change_settings=admin)
 
 
 class ChangeSettings:
     """Apply the administrator's name-formatting settings to a portal.
 
-    The caller must have established who is asking (the web layer accepts only a
-    form it issued to a proven user of this portal).
+    The caller must have established who is asking: the web layer accepts only a
+    form it issued to a user the portal confirmed as one of its administrators.
     """
 
     def __init__(self, portals: TokenRepository, clock: Clock) -> None:
@@ -82,11 +86,12 @@ class ChangeSettings:
 
         portal.change_settings(settings, self._clock())
         self._portals.save(portal)
+
         logger.info(
             "settings changed member_id=%s enabled=%s fields=%s language=%s",
-            member_id,
+            portal.member_id,
             settings.enabled,
             ",".join(sorted(settings.fields)),
             settings.language,
         )
-        return PortalView.of(portal)
+        return PortalView.of(portal, can_change_settings=True)

@@ -5,7 +5,7 @@ are short. The gateway is asynchronous because it waits on remote portals.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -167,6 +167,15 @@ class ContactInbox(ABC):
         it becomes due now. A failed job for the contact is left alone and a new
         pending one is created.
         """
+
+    def add_all(self, changes: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Record several (member_id, contact_id) changes at once, as `add` each.
+
+        Stores that can should do it in one transaction: one write to disk for
+        many events is what keeps acknowledgements fast under a burst.
+        """
+        for member_id, contact_id in changes:
+            self.add(member_id, contact_id, now)
 
     @abstractmethod
     def claim(

@@ -62,3 +62,26 @@ async def prove_access_token(
         raise TokensNotProven(
             f"access token not accepted by member_id={portal.member_id}"
         ) from error
+
+
+async def user_is_admin(
+    gateway: Bitrix24Gateway, portal: Portal, access_token: str
+) -> bool:
+    """Whether the user of `access_token` administers the portal.
+
+    Asked of the portal itself (`user.admin`) with that token, on its stored
+    address; a token the portal refuses raises `TokensNotProven`.
+    """
+    if not access_token:
+        raise TokensNotProven(f"no access token for member_id={portal.member_id}")
+
+    try:
+        answer = await gateway.call(
+            replace(portal, access_token=access_token), "user.admin", {}
+        )
+    except (AuthRejected, ExpiredToken) as error:
+        logger.warning("page access refused member_id=%s", portal.member_id)
+        raise TokensNotProven(
+            f"access token not accepted by member_id={portal.member_id}"
+        ) from error
+    return answer.result is True or answer.result in ("Y", "1", 1)

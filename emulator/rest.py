@@ -90,6 +90,7 @@ class RestApi:
             "event.offline.error": self._offline_error,
             "event.offline.list": self._offline_list,
             "app.info": self._app_info,
+            "user.admin": self._user_admin,
         }
 
     def call(
@@ -457,6 +458,10 @@ class RestApi:
 
         rows, next_start, total = call.portal.offline.page(conditions, order, start)
         return Outcome(rows, total=total, next=next_start)
+
+    def _user_admin(self, call: Call) -> Outcome:
+        """Whether the token's user administers the portal (the first user does)."""
+        return Outcome(call.grant.user_id == ADMIN_USER_ID)
 
     def _app_info(self, call: Call) -> Outcome:
         portal = call.portal

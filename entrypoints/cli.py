@@ -12,6 +12,7 @@ from domain.errors import B24NamesError
 if TYPE_CHECKING:
     from adapters.sealing import Sealer
     from application.ports import TokenRepository
+    from entrypoints.container import Container
 
 #: Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration.
 EXIT_FAILURE = 1
@@ -52,18 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_count,
         default=2,
         help="contact workers inside the service (0: run `b24names worker` instead)",
     )
     serve.set_defaults(command=_serve)
 
     worker = commands.add_parser("worker", help="run contact workers on their own")
-    worker.add_argument("--workers", type=int, default=2)
+    worker.add_argument("--workers", type=_count, default=2)
     worker.set_defaults(command=_worker)
 
     jobs = commands.add_parser("jobs", help="list pending and failed jobs")
-    jobs.add_argument("--portal", metavar="MEMBER_ID")
+    jobs.add_argument("--portal", metavar="MEMBER_ID", type=_member_id)
     jobs.add_argument(
         "--requeue", action="store_true", help="send failed jobs back to the queue"
     )
@@ -72,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser(
         "backfill", help="format the contacts a portal already has"
     )
-    backfill.add_argument("--portal", metavar="MEMBER_ID", required=True)
+    backfill.add_argument(
+        "--portal", metavar="MEMBER_ID", required=True, type=_member_id
+    )
     backfill.add_argument(
         "--dry-run", action="store_true", help="print the changes, write nothing"
     )
@@ -107,6 +110,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _member_id(text: str) -> str:
+    from entrypoints.payloads import MEMBER_ID
+
+    if not MEMBER_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError("a member_id is 8 to 64 letters and digits")
+    return text
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) > 64:
+        raise argparse.ArgumentTypeError("a whole number from 0 to 64")
+    return int(text)
+
+
+def _open_storage(container: "Container") -> None:
+    """Open the stores now, so a bad configuration is one clear line at start."""
+    container.portals()
+    container.inbox()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -116,7 +139,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    app = create_app(Container(settings=settings), workers=args.workers)
+    container = Container(settings=settings)
+    _open_storage(container)
+    app = create_app(container, workers=args.workers)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -126,6 +151,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     container = container_from_env()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _open_storage(container)
     asyncio.run(run_workers(container, args.workers))
     return 0
 

@@ -39,6 +39,7 @@ from application.events import (
     UpdateApp,
 )
 from application.install import InstallApp
+from application.intake import InboxIntake
 from application.offline import OfflineReconciler
 from application.page import ChangeSettings
 from application.ports import ContactInbox, TokenRepository
@@ -50,6 +51,15 @@ from entrypoints.settings import Settings
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def sqlite_path(storage_url: str) -> Path:
+    """The file of a `sqlite:///PATH` URL: relative after three slashes,
+    absolute after four (`sqlite:////var/lib/b24names/db.sqlite3`)."""
+    path = storage_url.removeprefix("sqlite:///")
+    if not path or path == storage_url:
+        raise ConfigurationError("B24_STORAGE_URL must look like sqlite:///PATH")
+    return Path(path)
 
 
 def build_sealer(settings: Settings) -> Sealer:
@@ -68,8 +78,7 @@ def build_repository(storage_url: str, sealer: Sealer = NO_SEALING) -> TokenRepo
     `mongodb+srv://...` or `memory://`."""
     scheme = urlsplit(storage_url).scheme
     if scheme == "sqlite":
-        path = Path(storage_url.removeprefix("sqlite://"))
-        return SqliteTokenRepository(path, sealer=sealer)
+        return SqliteTokenRepository(sqlite_path(storage_url), sealer=sealer)
     if scheme in {"mongodb", "mongodb+srv"}:
         return MongoTokenRepository.from_url(storage_url, sealer=sealer)
     if scheme == "memory":
@@ -84,8 +93,7 @@ def build_inbox(storage_url: str) -> ContactInbox:
     scheme = urlsplit(storage_url).scheme
     if scheme == "sqlite":
         # Every acknowledged event must survive a power cut, not only a crash.
-        path = Path(storage_url.removeprefix("sqlite://"))
-        return SqliteContactInbox(path, sync_each_commit=True)
+        return SqliteContactInbox(sqlite_path(storage_url), sync_each_commit=True)
     if scheme in {"mongodb", "mongodb+srv"}:
         return MongoContactInbox.from_url(storage_url)
     if scheme == "memory":
@@ -144,9 +152,8 @@ class Container(containers.DeclarativeContainer):
         PageTokens, settings.provided.client_secret, clock
     )
     event_gate = providers.Factory(EventGate, portals, gateway, clock)
-    queue_contact_change = providers.Factory(
-        QueueContactChange, event_gate, inbox, clock
-    )
+    intake = providers.Singleton(InboxIntake, inbox, clock)
+    queue_contact_change = providers.Factory(QueueContactChange, event_gate, intake)
     worker_options = providers.Singleton(
         worker_options_for, settings.provided.worker_lease_seconds
     )

@@ -16,6 +16,7 @@ from typing import Never, TextIO
 from tqdm import tqdm
 
 from application.backfill import BackfillContacts, BackfillProgress
+from application.errors import PortalNotFound
 from application.ports import JobState
 from entrypoints.container import Container, running_workers
 from entrypoints.settings import Settings
@@ -107,6 +108,10 @@ async def backfill(
     out: TextIO,
 ) -> BackfillProgress:
     """Format a portal's existing contacts, resumable, with a progress bar."""
+    portal = container.portals().get(member_id)
+    if portal is None or not portal.is_active:
+        raise PortalNotFound(f"no installed portal has member_id {member_id}")
+
     checkpoints = Checkpoints(container.settings().data_dir / "backfill")
     if restart:
         checkpoints.clear(member_id)

@@ -53,7 +53,10 @@ def app_page(view: PortalView | None, form_token: str = "", notice: str = "") ->
     if notice:
         parts.append(f"<p><strong>{escape(notice)}</strong></p>")
     parts.append(_state_table(view))
-    parts.append(_settings_form(view, form_token))
+    if view.can_change_settings and form_token:
+        parts.append(_settings_form(view, form_token))
+    else:
+        parts.append("<p>The portal's administrators can change these settings.</p>")
     return _PAGE.format(head="", body="\n".join(parts))
 
 

@@ -55,10 +55,13 @@ class Settings:
         """Read `B24_*` variables; `ConfigurationError` names any missing or bad."""
         data_dir = Path(environ.get("B24_DATA_DIR", DEFAULT_DATA_DIR))
         default_storage = f"sqlite:///{data_dir / 'b24names.sqlite3'}"
+        public_url = _url(environ, "B24_PUBLIC_URL", None)
+        if urlsplit(public_url).query or urlsplit(public_url).fragment:
+            raise ConfigurationError("B24_PUBLIC_URL must have no query or fragment")
         return cls(
             client_id=_required(environ, "B24_CLIENT_ID"),
             client_secret=_required(environ, "B24_CLIENT_SECRET"),
-            public_url=_url(environ, "B24_PUBLIC_URL", None),
+            public_url=public_url,
             storage_url=environ.get("B24_STORAGE_URL") or default_storage,
             oauth_url=_url(environ, "B24_OAUTH_URL", DEFAULT_OAUTH_URL),
             data_dir=data_dir,

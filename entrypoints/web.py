@@ -167,7 +167,7 @@ async def app_page(request: Request) -> Response:
     view = await DescribePortal(container.portals(), container.gateway())(
         member_id, auth_id
     )
-    token = container.page_tokens().issue(member_id)
+    token = container.page_tokens().issue(member_id) if view.can_change_settings else ""
     return HTMLResponse(pages.app_page(view, token))
 
 

@@ -57,6 +57,7 @@ class FakePortal:
     offline_bindings: set[str] = field(default_factory=set)
     offline_allowed: bool = True
     offline_queue: list[dict[str, Any]] = field(default_factory=list)
+    users: set[str] = field(default_factory=set)
 
 
 class FakeBitrix24(Bitrix24Gateway):
@@ -76,11 +77,14 @@ class FakeBitrix24(Bitrix24Gateway):
         self.portals[member_id] = portal
         return portal
 
-    def issue_tokens(self, member_id: str) -> tuple[str, str]:
-        """A new valid (access, refresh) pair for the portal, as an install gives."""
+    def issue_tokens(self, member_id: str, admin: bool = True) -> tuple[str, str]:
+        """A new valid (access, refresh) pair for the portal, as an install gives;
+        with `admin` False, a pair of a user who does not administer it."""
         n = next(self._serial)
         access, refresh = f"access{n}{member_id}", f"refresh{n}{member_id}"
         self.portals[member_id].access_tokens.add(access)
+        if not admin:
+            self.portals[member_id].users.add(access)
         self.portals[member_id].refresh_tokens.add(refresh)
         return access, refresh
 
@@ -98,6 +102,8 @@ class FakeBitrix24(Bitrix24Gateway):
         state = await self._authorized(portal, method)
 
         self.calls.append((portal.member_id, method, dict(params)))
+        if method == "user.admin":
+            return RestResponse(portal.access_token not in state.users)
         return RestResponse(self._answer(state, method, params))
 
     async def batch(

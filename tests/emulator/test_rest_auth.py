@@ -112,3 +112,19 @@ async def test_calls_are_logged_without_tokens(world: World) -> None:
             "fault": None,
         }
     ]
+
+
+async def test_user_admin_is_true_only_for_the_installing_administrator(
+    world: World,
+) -> None:
+    portal, admin_token = await world.installed_portal()
+    await world.bind(portal, admin_token, "ONCRMCONTACTADD")
+    await world.control.add_contact(portal.member_id, NAME="x")
+    await world.control.wait_for_deliveries()
+    [event] = world.app_side.events("ONCRMCONTACTADD")
+    editor_token = event.body["auth"]["access_token"]
+
+    admin = await world.rest(portal, "user.admin", {}, admin_token)
+    editor = await world.rest(portal, "user.admin", {}, editor_token)
+
+    assert (admin.json()["result"], editor.json()["result"]) == (True, False)

@@ -56,6 +56,17 @@ def test_events_for_one_contact_fold_into_one_job_of_higher_revision(
     assert (job.revision, job.created_at, job.due_at) == (3, at(0), at(0))
 
 
+def test_changes_added_together_are_kept_and_fold_like_single_adds(
+    inbox: ContactInbox,
+) -> None:
+    inbox.add(FIRST, "17", at(0))
+
+    inbox.add_all([(FIRST, "17"), (FIRST, "18"), (SECOND, "17"), (FIRST, "18")], at(1))
+
+    jobs = {(job.member_id, job.contact_id): job.revision for job in inbox.jobs()}
+    assert jobs == {(FIRST, "17"): 2, (FIRST, "18"): 2, (SECOND, "17"): 1}
+
+
 def test_event_for_a_job_waiting_to_retry_makes_it_due_now(
     inbox: ContactInbox,
 ) -> None:

@@ -112,7 +112,16 @@ def test_database_failure_is_a_storage_error_with_its_cause(tmp_path: Path) -> N
     with pytest.raises(StorageUnavailable) as caught:
         SqliteContactInbox(not_a_file)
 
-    assert isinstance(caught.value.__cause__, sqlite3.Error)
+    assert isinstance(caught.value.__cause__, sqlite3.Error | OSError)
+
+
+def test_new_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "inbox.sqlite3"
+
+    SqliteContactInbox(path).add("a" * 32, "1", NOW)
+
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
 
 
 def drain_in_process(path: Path, owner: str, start: Barrier, report: Path) -> None:

@@ -82,7 +82,7 @@ def test_database_failure_is_a_storage_error_with_its_cause(tmp_path: Path) -> N
     with pytest.raises(StorageUnavailable) as caught:
         SqliteTokenRepository(not_a_file)
 
-    assert isinstance(caught.value.__cause__, sqlite3.Error)
+    assert isinstance(caught.value.__cause__, sqlite3.Error | OSError)
 
 
 def test_folder_that_cannot_be_made_is_a_storage_error(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from application.events import (
     UpdateApp,
 )
 from application.install import InstallApp, InstallRequest
+from application.intake import InboxIntake
 from application.rest import PortalRest
 from application.worker import ContactWorker, WorkerOptions
 from tests.fakes import FakeBitrix24, MovableClock
@@ -44,7 +45,7 @@ class World:
 
     def queue_change(self) -> QueueContactChange:
         gate = EventGate(self.portals, self.bitrix, self.clock)
-        return QueueContactChange(gate, self.inbox, self.clock)
+        return QueueContactChange(gate, InboxIntake(self.inbox, self.clock))
 
     def worker(self, owner: str = "worker-1", settle: float = 0.0) -> ContactWorker:
         options = WorkerOptions(settle=timedelta(seconds=settle))

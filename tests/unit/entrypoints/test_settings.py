@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from application.errors import ConfigurationError
+from entrypoints.container import sqlite_path
 from entrypoints.settings import VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,3 +48,29 @@ def test_compose_sets_exactly_variables_the_service_reads() -> None:
     assert set(REQUIRED) | {"B24_STORAGE_URL"} <= set(environment)
     assert environment["B24_STORAGE_URL"].startswith("mongodb://mongo:")
     assert "mongo" in compose["services"]["app"]["depends_on"]
+    data_dir = environment["B24_DATA_DIR"]
+    assert any(
+        v.endswith(f":{data_dir}") for v in compose["services"]["app"]["volumes"]
+    )
+
+
+def test_public_url_with_query_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="query"):
+        Settings.from_env({**REQUIRED, "B24_PUBLIC_URL": "https://x.example/a?q=1"})
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///data/b24names.sqlite3", "data/b24names.sqlite3"),
+        ("sqlite:////var/lib/b24names.sqlite3", "/var/lib/b24names.sqlite3"),
+    ],
+)
+def test_sqlite_urls_name_relative_and_absolute_files(url: str, path: str) -> None:
+    assert sqlite_path(url) == Path(path)
+
+
+def test_default_database_is_under_the_working_folder() -> None:
+    settings = Settings.from_env(REQUIRED)
+
+    assert not sqlite_path(settings.storage_url).is_absolute()

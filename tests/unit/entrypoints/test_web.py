@@ -355,6 +355,19 @@ async def test_settings_form_posted_from_another_site_is_refused(
     assert stored.settings == NameSettings()
 
 
+async def test_page_of_a_user_who_is_not_admin_has_no_settings_form(
+    service: Service,
+) -> None:
+    await service.install_by_event()
+    access, _ = service.bitrix.issue_tokens(MEMBER_ID, admin=False)
+
+    page = await service.post("/", {"member_id": MEMBER_ID, "AUTH_ID": access})
+
+    assert page.status_code == 200
+    assert "some-domain.bitrix24.com" in page.text
+    assert "form_token" not in page.text
+
+
 async def test_expired_settings_form_is_refused(service: Service) -> None:
     await service.install_by_event()
     token = await open_page(service)
