@@ -104,10 +104,12 @@ class OfflineReconciler:
     async def reconcile(self, member_id: str) -> int:
         """Queue the contacts of the portal's offline records; returns how many."""
         queued = 0
+        # A fixed process id per portal: records reserved by a request whose
+        # answer was lost (a crash, a dropped connection) come back to the next
+        # round instead of staying reserved for a process id nobody knows.
+        params = {"clear": 0, "limit": PAGE, "process_id": _process_id(member_id)}
         for _ in range(MAX_PAGES):
-            answer = await self._rest.call(
-                member_id, "event.offline.get", {"clear": 0, "limit": PAGE}
-            )
+            answer = await self._rest.call(member_id, "event.offline.get", params)
             process_id, records = _page(answer.result)
             if not records:
                 break
@@ -131,6 +133,10 @@ class OfflineReconciler:
                 self._inbox.add(member_id, contact_id, now)
                 queued += 1
         return queued
+
+
+def _process_id(member_id: str) -> str:
+    return f"{AUTH_CONNECTOR}{member_id}"[:64]
 
 
 def _page(result: object) -> tuple[str, list[Mapping[str, Any]]]:

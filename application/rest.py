@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 Answer = TypeVar("Answer", RestResponse, BatchResponse)
 
+#: Seconds to wait for another process's new token pair before calling it dead;
+#: longer in total than an OAuth answer plus a store write normally take.
+RACE_WAITS = (0.1, 0.3, 0.6, 1.0)
+
 
 class PortalRest:
     """Calls REST methods for installed portals, keeping tokens and address fresh."""
@@ -114,7 +118,7 @@ class PortalRest:
         try:
             grant = await self._gateway.refresh(used)
         except RefreshTokenRejected:
-            return self._after_lost_race(portal, used)
+            return await self._after_lost_race(portal, used)
 
         if grant.member_id and grant.member_id != portal.member_id:
             raise AuthRejected(
@@ -122,25 +126,30 @@ class PortalRest:
             )
         portal.take_grant(grant, self._clock())
         if not self._portals.save_if_refresh_token(portal, expected=used):
-            return self._after_lost_race(portal, used)
+            return await self._after_lost_race(portal, used)
 
         logger.info("tokens refreshed member_id=%s", portal.member_id)
         return portal
 
-    def _after_lost_race(self, portal: Portal, used: str) -> Portal:
+    async def _after_lost_race(self, portal: Portal, used: str) -> Portal:
         """The pair another process stored, or the portal marked for reinstall.
 
-        A refresh token refused as used is fine when another process spent it and
-        stored the new pair; when the stored token is still the refused one, the
-        portal's authorisation is dead until the app is reinstalled.
+        A refresh token refused as used is fine when another process spent it: its
+        new pair shows up in the store, perhaps a moment later, since that process
+        stores it only once the OAuth server has answered. When the stored token
+        is still the refused one after that wait, the portal's authorisation is
+        dead until the app is reinstalled.
         """
-        current = self._load(portal.member_id)
-        if current.refresh_token != used:
-            logger.info("tokens refreshed elsewhere member_id=%s", portal.member_id)
-            return current
+        for pause in RACE_WAITS:
+            current = self._load(portal.member_id)
+            if current.refresh_token != used:
+                logger.info("tokens refreshed elsewhere member_id=%s", portal.member_id)
+                return current
+            await asyncio.sleep(pause)
 
         current.require_reinstall(self._clock())
-        self._portals.save(current)
+        if not self._portals.save_if_refresh_token(current, expected=used):
+            return self._load(portal.member_id)
         logger.error(
             "refresh token dead, reinstall needed member_id=%s", portal.member_id
         )

@@ -8,6 +8,7 @@ import hmac
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from domain.errors import ApplicationTokenAlreadySet, PortalNotActive
 from domain.names.fields import NameField
@@ -117,8 +118,11 @@ class Portal:
         self.expires_at = grant.expires_at
         if grant.scope:
             self.scope = grant.scope
-        if grant.client_endpoint:
-            self.client_endpoint = grant.client_endpoint
+        if grant.client_endpoint and grant.client_endpoint != self.client_endpoint:
+            # The OAuth server names the portal's current address: it was renamed.
+            self.move(
+                grant.client_endpoint, urlsplit(grant.client_endpoint).netloc, now
+            )
         self.updated_at = now
 
     def require_reinstall(self, now: datetime) -> None:

@@ -63,6 +63,7 @@ def test_taking_a_grant_replaces_tokens_and_endpoint() -> None:
         "new-refresh",
     )
     assert subject.client_endpoint == "https://renamed.bitrix24.com/rest/"
+    assert subject.domain == "renamed.bitrix24.com"
     assert subject.scope == "crm,user"
     assert subject.updated_at == later
 
