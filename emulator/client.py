@@ -101,6 +101,11 @@ class EmulatorClient:
         body = await self._request("POST", "/control/portals", {"language": language})
         return PortalInfo(body["member_id"], body["domain"], body["client_endpoint"])
 
+    async def portals(self) -> list[dict[str, Any]]:
+        """Every portal's state, as `portal` shows one."""
+        states: list[dict[str, Any]] = await self._request("GET", "/control/portals")
+        return states
+
     async def portal(self, member_id: str) -> dict[str, Any]:
         """The portal's state: installed, bindings, refreshes, tokens, ..."""
         state: dict[str, Any] = await self._request("GET", _portal(member_id))

@@ -42,25 +42,28 @@ async def test_dry_run_lists_changes_and_writes_nothing(world: World) -> None:
     assert world.bitrix.method_calls(ALPHA, "crm.contact.update") == []
 
 
-async def test_interrupted_walk_resumes_after_the_last_finished_page(
+async def test_interrupted_walk_of_two_thousand_resumes_after_the_last_page(
     world: World,
 ) -> None:
-    await portal_with_contacts(world, 150)
+    await portal_with_contacts(world, 2000)
     pages: list[int] = []
 
-    def stop_after_two_pages(progress: BackfillProgress) -> None:
+    def fail_after_fifteen_pages(progress: BackfillProgress) -> None:
         pages.append(progress.last_id)
-        if len(pages) == 2:
+        if len(pages) == 15:
             world.bitrix.portals[ALPHA].faults.append(
                 PortalUnavailable("", "down", 503)
             )
 
     with pytest.raises(PortalUnavailable):
-        await walk(world)(ALPHA, on_page=stop_after_two_pages)
+        await walk(world)(ALPHA, on_page=fail_after_fifteen_pages)
     resumed = await walk(world)(ALPHA, start_after=pages[-1])
 
-    assert pages == [50, 100]
-    assert resumed.seen == 50
+    assert pages[-1] == 750
+    assert resumed.seen == 1250
+    assert resumed.changed + resumed.unchanged == 1250
+    updated = [c["id"] for c in world.bitrix.method_calls(ALPHA, "crm.contact.update")]
+    assert sorted(updated, key=int) == [str(n) for n in range(1, 2001, 2)]
     assert all(
         c["NAME"] in {"John", "Anna"}
         for c in world.bitrix.portals[ALPHA].contacts.values()
