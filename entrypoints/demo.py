@@ -22,7 +22,7 @@ from application.ports import JobState
 from emulator import AppRegistration, EmulatorClient, EmulatorServer
 from entrypoints.container import Container
 from entrypoints.serving import BackgroundServer, bind_loopback, socket_url
-from entrypoints.settings import Settings
+from entrypoints.settings import DEFAULT_WORKER_LEASE, Settings
 from entrypoints.web import create_app
 
 NAME_FIELDS = ("NAME", "SECOND_NAME", "LAST_NAME")
@@ -110,8 +110,16 @@ async def _settled(stack: Stack, member_id: str) -> bool:
 
 
 @asynccontextmanager
-async def running_stack(data_dir: Path) -> AsyncIterator[Stack]:
-    """The emulator and the service, wired to each other, on loopback."""
+async def running_stack(
+    data_dir: Path,
+    workers: int = 2,
+    lease_seconds: float = DEFAULT_WORKER_LEASE,
+) -> AsyncIterator[Stack]:
+    """The emulator and the service, wired to each other, on loopback.
+
+    The service keeps its SQLite file, sealing key and backfill checkpoints in
+    `data_dir` and runs `workers` contact workers inside.
+    """
     service_socket = bind_loopback()
     service_url = socket_url(service_socket)
     client_secret = secrets.token_urlsafe(24)
@@ -130,9 +138,10 @@ async def running_stack(data_dir: Path) -> AsyncIterator[Stack]:
         oauth_url=emulator_url,
         allow_insecure_loopback=True,
         data_dir=data_dir,
+        worker_lease_seconds=lease_seconds,
     )
     container = Container(settings=settings)
-    service = BackgroundServer(create_app(container, workers=2), service_socket)
+    service = BackgroundServer(create_app(container, workers=workers), service_socket)
     try:
         await service.start()
         async with EmulatorClient(emulator_url) as client:

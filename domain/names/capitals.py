@@ -31,6 +31,7 @@ from domain.names.text import (
 _INITIAL_DOT_RE = re.compile(r"(?<![^\W\d_])[^\W\d_]\.(?=[^\W\d_])")
 
 Capitals = tuple[tuple[int, ...], str]
+_NAME_RULE = Role.NAME.value
 
 
 def capital_positions(
@@ -108,7 +109,11 @@ def _name_capitals(
     irish_after: str | None,
 ) -> Capitals:
     spans = part_spans(low)
-    connectors = profile.particles(script).connectors
+    if len(spans) == 1:
+        return _one_part_capitals(
+            low, spans[0], role, script, field, profile, irish_after
+        )
+    connectors = profile.particles(script).connectors if len(spans) > 2 else ()
     lower_tails = profile.east_asian and field is not NameField.LAST
     positions: list[int] = []
     rules: list[str] = []
@@ -126,7 +131,25 @@ def _name_capitals(
         positions.extend(start + offset for offset in found)
         if rule:
             rules.append(rule)
-    return tuple(sorted(set(positions))), rules[0] if rules else Role.NAME.value
+    return tuple(sorted(set(positions))), rules[0] if rules else _NAME_RULE
+
+
+def _one_part_capitals(
+    low: str,
+    span: tuple[int, int],
+    role: Role,
+    script: Script,
+    field: NameField,
+    profile: LanguageProfile,
+    irish_after: str | None,
+) -> Capitals:
+    """`_name_capitals` for a word of one part (most words), without the loop."""
+    start, end = span
+    elided = role is Role.ELIDED
+    found, rule = _part_capitals(
+        low[start:end], script, field, profile, irish_after, elided
+    )
+    return tuple(sorted({start + offset for offset in found})), rule or _NAME_RULE
 
 
 def _part_capitals(
@@ -140,7 +163,7 @@ def _part_capitals(
     start = _first_cased(part)
     if start is None:
         return [], None
-    dots = [match.end() for match in _INITIAL_DOT_RE.finditer(part)]
+    dots = _initial_dots(part)
     dots_rule = "initials" if dots else None
     if script is not Script.LATIN:
         return [start, *dots], dots_rule
@@ -152,6 +175,13 @@ def _part_capitals(
     head, head_rule = _latin_head(part, start, field, profile, irish_after)
     after, after_rule = _apostrophe_capital(part, start)
     return [*head, *after, *dots], head_rule or after_rule or dots_rule
+
+
+def _initial_dots(part: str) -> list[int]:
+    """Indices after the dots that end an initial (the R and R of J.R.R.)."""
+    if "." not in part:
+        return []
+    return [match.end() for match in _INITIAL_DOT_RE.finditer(part)]
 
 
 def _first_cased(part: str) -> int | None:

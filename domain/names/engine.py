@@ -1,9 +1,11 @@
 """Deciding every word of one field: the core that formatting and explaining share.
 
 Words repeat across names, so what can be decided about a word alone (its
-lower case, script and plan) and a word's repair in a given role are cached,
-in bounded caches. Nothing below them is cached: a word seen for the first
-time pays for two cache entries, not one per helper.
+lower case, script, plan and, for a plain name, its repair) and a word's
+repair in a given role are cached, in bounded caches; so are the roles of a
+field's shape (`roles.roles_by_shape`). Nothing below them is cached: a word
+seen for the first time pays for one or two cache entries, not one per
+helper. A word alone in its field skips the checks that need neighbours.
 """
 
 import re
@@ -18,9 +20,15 @@ from domain.names.languages import (
     ANY_TRAILING_PARTICLE,
     LanguageProfile,
 )
-from domain.names.lexicon import IRISH_FADA_PREFIXES, ROMAN_NUMERALS
-from domain.names.roles import Role, assign_roles
-from domain.names.text import Script, apostrophes_to_ascii, lower_word, script_of
+from domain.names.lexicon import IRISH_FADA_PREFIXES
+from domain.names.roles import ROLE_WORDS, Role, role_key, roles_by_shape
+from domain.names.text import (
+    Script,
+    apostrophes_to_ascii,
+    lower_word,
+    script_of,
+    title_char,
+)
 from domain.names.words import Plan, State, plan_word
 
 _UPPER = "A-ZÀ-ÖØ-ÞА-ЯЁ"
@@ -30,19 +38,27 @@ _TITLE_WORD = f"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*"
 # changes such a value, so it is returned without further work.
 TIDY_RE = re.compile(f"{_TITLE_WORD}(?: {_TITLE_WORD})*")
 
-# Words that may take a role other than NAME wherever they stand.
-_ROLE_WORDS = ANY_LEADING_PARTICLE | ANY_TRAILING_PARTICLE | ROMAN_NUMERALS
 _NUMERAL_ROLES = (Role.ROMAN, Role.INITIAL_PAIR)
+# Latin word starts that may carry a second capital, whatever the context.
+_SECOND_CAPITAL_PREFIXES = ("mc", "mac", "ij")
+_TITLE_RULE = Role.NAME.value
 _CACHE_SIZE = 32768
 
 
 class WordFacts(NamedTuple):
-    """What is known about a word on its own (a tuple: cheap to build)."""
+    """What is known about a word on its own (a tuple: cheap to build).
+
+    `title` is the word repaired as a name when nothing around it can change
+    that (None otherwise): most words need nothing more. `role_key` is what
+    the roles read of it (`roles.role_key`).
+    """
 
     low: str
     key: str
     script: Script
     plan: Plan
+    title: str | None
+    role_key: str
 
 
 @dataclass(slots=True)
@@ -63,18 +79,56 @@ class Decision:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def word_facts(word: str, turkic: bool) -> WordFacts:
-    """The lower case, lookup key, script and plan of `word`."""
+    """The lower case, lookup key, script, plan, plain title and role key."""
     low = lower_word(word, turkic, turkic and not word.isascii())
-    return WordFacts(low, apostrophes_to_ascii(low), script_of(word), plan_word(word))
+    script, plan = script_of(word), plan_word(word)
+    key = apostrophes_to_ascii(low)
+    title = _plain_title(word, low, script, plan, turkic)
+    return WordFacts(low, key, script, plan, title, role_key(key))
+
+
+def _plain_title(
+    word: str, low: str, script: Script, plan: Plan, turkic: bool
+) -> str | None:
+    """`word` as `repair_word` repairs a name of letters only without a prefix.
+
+    None when a prefix (Mc, Mac, IJ) or a non-letter may put capitals
+    elsewhere; Irish mutations are the caller's to rule out.
+    """
+    if plan.spans is not None or not (low.isalpha() and low[0].islower()):
+        return None
+    if script is Script.LATIN and low.startswith(_SECOND_CAPITAL_PREFIXES):
+        return None
+    if plan.extra:
+        return apply_capitals(word, low, tuple(sorted({0, *plan.extra})), turkic)
+    typed = word[0]
+    capital = typed if turkic and typed in "Iİ" else title_char(low[0], turkic)
+    return capital + low[1:]
 
 
 def format_words(text: str, field: NameField, profile: LanguageProfile) -> str:
     """Format `text`, which is already whitespace-normalised and not empty."""
+    if " " not in text:
+        return _format_alone(text, field, profile)
     words = text.split(" ")
     facts = [word_facts(word, profile.turkic) for word in words]
     if not any(found.plan.repairs for found in facts):
         return text
     return " ".join(decide(words, field, profile, facts).results)
+
+
+def _format_alone(word: str, field: NameField, profile: LanguageProfile) -> str:
+    """`decide` for a word alone in its field, which needs no neighbours.
+
+    Alone, a word has no deliberately cased neighbour to keep it as typed, no
+    shouted neighbour to repair a single capital, no word before it for Irish
+    mutations: its plan and role decide.
+    """
+    found = word_facts(word, profile.turkic)
+    if not found.plan.repairs:
+        return word
+    role = _roles([found.key], [found], field, profile)[0]
+    return _repair_one(word, found, role, field, profile, None)[0]
 
 
 def decide(
@@ -111,15 +165,16 @@ def _roles(
 ) -> list[Role]:
     pairs = field is NameField.FIRST and profile.initial_pairs
     elided = field is NameField.LAST and bool(profile.latin.elided)
-    if pairs or elided or not _ROLE_WORDS.isdisjoint(keys):
-        scripts = [found.script for found in facts]
-        return assign_roles(keys, scripts, field, profile)
+    if pairs or elided or not ROLE_WORDS.isdisjoint(keys):
+        shape = tuple(found.role_key for found in facts)
+        scripts = tuple(found.script for found in facts)
+        return list(roles_by_shape(shape, scripts, field, profile))
     return [Role.NAME] * len(keys)
 
 
 def _typed_particles(keys: list[str], states: list[State]) -> set[int]:
     """Lower-case particles typed beside deliberately cased words stay as typed."""
-    if State.TIDY not in states or _ROLE_WORDS.isdisjoint(keys):
+    if State.TIDY not in states or ROLE_WORDS.isdisjoint(keys):
         return set()
     last = len(keys) - 1
     return {
@@ -152,11 +207,27 @@ def _repair(
 ) -> None:
     """Repair the words at `indices` in place."""
     words, roles, facts = decision.words, decision.roles, decision.facts
+    results, rules = decision.results, decision.rules
     for index in indices:
+        found = facts[index]
         after = facts[index - 1].key if irish and index > 0 else None
-        result, rule = repair_word(words[index], roles[index], field, profile, after)
-        decision.results[index] = result
-        decision.rules[index] = rule
+        results[index], rules[index] = _repair_one(
+            words[index], found, roles[index], field, profile, after
+        )
+
+
+def _repair_one(
+    word: str,
+    found: WordFacts,
+    role: Role,
+    field: NameField,
+    profile: LanguageProfile,
+    irish_after: str | None,
+) -> tuple[str, str]:
+    """`repair_word`, answered from `found` for a plain name."""
+    if found.title is not None and role is Role.NAME and irish_after is None:
+        return found.title, _TITLE_RULE
+    return repair_word(word, role, field, profile, irish_after)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -204,3 +275,4 @@ def clear_word_caches() -> None:
     """
     word_facts.cache_clear()
     repair_word.cache_clear()
+    roles_by_shape.cache_clear()

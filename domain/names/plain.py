@@ -19,54 +19,17 @@ from domain.names.languages import (
     LanguageProfile,
 )
 from domain.names.lexicon import IRISH_FADA_PREFIXES, ROMAN_NUMERALS
+from domain.names.text import PLAIN_LOWER, PLAIN_UPPER
 
-# Blocks of the bicameral scripts whose letters a plain word may hold: Basic
-# Latin to Latin Extended-B, Greek, Cyrillic and its supplement, Armenian,
-# Latin Extended Additional (Vietnamese).
-_BLOCKS = (
-    (0x0041, 0x0250),
-    (0x0370, 0x0400),
-    (0x0400, 0x0530),
-    (0x0531, 0x0588),
-    (0x1E00, 0x1F00),
-)
-# Letters whose case mapping the rules treat specially: dotted and dotless i
-# (Turkish), long s, kra and ŉ (no one-letter partner), and the sharp s.
-_SPECIAL_LETTERS = frozenset("\u0130\u0131\u017f\u0138\u0149\u00df\u1e9e")
-# Greek final sigma is a lower-case letter without a partner of its own.
-_FINAL_SIGMA = "\u03c2"
-
-
-def _paired(lower: str) -> str:
-    """`lower` and its capital when both map one to one and title is upper."""
-    upper = lower.upper()
-    one_to_one = len(upper) == 1 and upper != lower and upper.lower() == lower
-    if not one_to_one or lower.title() != upper or {lower, upper} & _SPECIAL_LETTERS:
-        return ""
-    return lower + upper
-
-
-def _plain_letters() -> tuple[str, str]:
-    """The upper-case and the lower-case plain letters."""
-    pairs = [
-        _paired(chr(code))
-        for start, end in _BLOCKS
-        for code in range(start, end)
-        if chr(code).islower()
-    ]
-    lower = "".join(pair[0] for pair in pairs if pair) + _FINAL_SIGMA
-    upper = "".join(pair[1] for pair in pairs if pair)
-    return re.escape(upper), re.escape(lower)
-
-
-_UP, _LO = _plain_letters()
+_UP, _LO = PLAIN_UPPER, PLAIN_LOWER
 # The parts a word may have: all upper, all lower, caps-lock inverted (jOHN),
-# or title case. Every one of them is repaired to title case, except that a
-# lower-case part beside a title-case one is kept (al-Hassan): a word mixes
-# lower-case and title-case parts never, in this shortcut.
-_UPPER_OR_INVERTED = f"[{_UP}]+|[{_LO}][{_UP}]+"
-_CARELESS_PART = f"(?:{_UPPER_OR_INVERTED}|[{_LO}]+)"
-_KEPT_PART = f"(?:{_UPPER_OR_INVERTED}|[{_UP}][{_LO}]+)"
+# or title case, each of three letters or more. Every one of them is repaired
+# to title case, except that a lower-case part beside a title-case one is kept
+# (al-Hassan): a word mixes lower-case and title-case parts never, in this
+# shortcut. Parts of one or two letters may be initials (JJ) or particles.
+_UPPER_OR_INVERTED = f"[{_UP}]{{3,}}|[{_LO}][{_UP}]{{2,}}"
+_CARELESS_PART = f"(?:{_UPPER_OR_INVERTED}|[{_LO}]{{3,}})"
+_KEPT_PART = f"(?:{_UPPER_OR_INVERTED}|[{_UP}][{_LO}]{{2,}})"
 _WORD = f"(?:{_CARELESS_PART}(?:-{_CARELESS_PART})*|{_KEPT_PART}(?:-{_KEPT_PART})*)"
 _PLAIN_VALUE_RE = re.compile(f"{_WORD}(?: {_WORD})*")
 
@@ -75,9 +38,6 @@ _PLAIN_VALUE_RE = re.compile(f"{_WORD}(?: {_WORD})*")
 _ROLE_WORDS = (
     ANY_LEADING_PARTICLE | ANY_TRAILING_PARTICLE | ROMAN_NUMERALS | IRISH_FADA_PREFIXES
 )
-# Two-letter parts may be initials (JJ) or particles, and a part starting with
-# Mc, Mac or IJ may carry a second capital: all of those go to the engine.
-_MIN_PLAIN_PART = 3
 _TURKIC_I_RE = re.compile("[Ii\u0130\u0131]")
 
 
@@ -101,15 +61,17 @@ def format_plain(text: str, field: NameField, profile: LanguageProfile) -> str |
 
 
 def _has_special_part(low: str) -> bool:
-    """Whether some part of `low` is a role word, short, or a Mc/Mac/IJ start.
+    """Whether some part of `low` is a role word or a Mc/Mac/IJ start.
 
     Any Mc, Mac or IJ counts, not only at a part's start: cheaper to find, and
-    a word sent to the engine without need still comes out right.
+    a word sent to the engine without need still comes out right. A part of
+    Mc, Mac or IJ may carry a second capital.
     """
     if "mc" in low or "mac" in low or "ij" in low:
         return True
-    parts = low.replace("-", " ").split(" ")
-    return not _ROLE_WORDS.isdisjoint(parts) or min(map(len, parts)) < _MIN_PLAIN_PART
+    if " " not in low and "-" not in low:
+        return low in _ROLE_WORDS  # one part: the common case, without a list
+    return not _ROLE_WORDS.isdisjoint(low.replace("-", " ").split(" "))
 
 
 def _caseless(text: str) -> bool:

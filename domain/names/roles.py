@@ -6,11 +6,21 @@ from how they were typed, so formatting a second time finds the same roles.
 
 import enum
 from collections.abc import Sequence
+from functools import lru_cache
 
 from domain.names.fields import NameField
-from domain.names.languages import LanguageProfile, Particles
+from domain.names.languages import (
+    ANY_LEADING_PARTICLE,
+    ANY_TRAILING_PARTICLE,
+    LanguageProfile,
+    Particles,
+)
 from domain.names.lexicon import LATIN_CONSONANTS, ROMAN_NUMERALS
 from domain.names.text import Script
+
+# Words that may take a role other than NAME wherever they stand.
+ROLE_WORDS = ANY_LEADING_PARTICLE | ANY_TRAILING_PARTICLE | ROMAN_NUMERALS
+_PAIR_LENGTH = 2
 
 
 class Role(enum.StrEnum):
@@ -44,6 +54,33 @@ def assign_roles(
     ]
 
 
+def role_key(key: str) -> str:
+    """What `assign_roles` reads of a word: "" for every word it takes for a name.
+
+    A particle, a numeral, a word with an apostrophe (d'Alembert) and a word of
+    two letters (JJ) are read as themselves; every particle list of
+    `languages.py` is part of `ROLE_WORDS`.
+    """
+    if key in ROLE_WORDS or "'" in key or len(key) == _PAIR_LENGTH:
+        return key
+    return ""
+
+
+@lru_cache(maxsize=4096)
+def roles_by_shape(
+    shape: tuple[str, ...],
+    scripts: tuple[Script, ...],
+    field: NameField,
+    profile: LanguageProfile,
+) -> tuple[Role, ...]:
+    """`assign_roles` for the `role_key` of each word.
+
+    Particles are few, so fields repeat the same shape (`de la` + a name):
+    the roles of a shape are worked out once.
+    """
+    return tuple(assign_roles(shape, scripts, field, profile))
+
+
 def _lowered_particles(
     keys: Sequence[str],
     sets: Sequence[Particles],
@@ -51,10 +88,8 @@ def _lowered_particles(
     profile: LanguageProfile,
 ) -> list[bool]:
     # A Dutch middle-name field holding only particles is the tussenvoegsel.
-    only_particles = all(
-        key in found.leading for key, found in zip(keys, sets, strict=True)
-    )
-    if field is NameField.MIDDLE and profile.tussenvoegsel and only_particles:
+    dutch_middle = field is NameField.MIDDLE and profile.tussenvoegsel
+    if dutch_middle and _all_leading(keys, sets):
         return [True] * len(keys)
 
     candidates = _particle_candidates(keys, sets)
@@ -67,6 +102,10 @@ def _lowered_particles(
             lowered[index] = index > 0 and keys[index] in sets[index].trailing
             name_ahead = True
     return lowered
+
+
+def _all_leading(keys: Sequence[str], sets: Sequence[Particles]) -> bool:
+    return all(key in found.leading for key, found in zip(keys, sets, strict=True))
 
 
 def _particle_candidates(keys: Sequence[str], sets: Sequence[Particles]) -> list[bool]:
@@ -108,7 +147,7 @@ def _other_role(
 ) -> Role:
     key = keys[index]
     if field is NameField.LAST:
-        if elided_prefix(key) in sets[index].elided:
+        if "'" in key and elided_prefix(key) in sets[index].elided:
             return Role.ELIDED
         if 0 < index == len(keys) - 1 and key in ROMAN_NUMERALS:
             return Role.ROMAN

@@ -28,6 +28,8 @@ _SEPARATOR_RE = re.compile(f"[{re.escape(PART_SEPARATORS)}]")
 APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 APOSTROPHE_RE = re.compile(f"[{APOSTROPHES}]")
 _APOSTROPHES_TO_ASCII = str.maketrans(dict.fromkeys(APOSTROPHES, "'"))
+# Every variant but the ASCII apostrophe, which a lookup key keeps as it is.
+_OTHER_APOSTROPHE_RE = re.compile(f"[{APOSTROPHES[1:]}]")
 
 # Cherokee has case in Unicode, but everyday Cherokee text is written in the
 # upper-case letters; lowering it would rewrite the text, so it counts as caseless.
@@ -36,9 +38,28 @@ _CHEROKEE_RE = re.compile("[\u13a0-\u13ff\uab70-\uabbf]")
 _DOTLESS_I = "\u0131"
 _DOTTED_CAPITAL_I = "\u0130"
 
+# Blocks of the bicameral scripts whose ordinary letters the fast paths know:
+# Basic Latin to Latin Extended-B, Greek, Cyrillic and its supplement,
+# Armenian, Latin Extended Additional (Vietnamese).
+_PLAIN_BLOCKS = (
+    (0x0041, 0x0250),
+    (0x0370, 0x0400),
+    (0x0400, 0x0530),
+    (0x0531, 0x0588),
+    (0x1E00, 0x1F00),
+)
+# Letters whose case mapping the rules treat specially: dotted and dotless i
+# (Turkish), long s, kra and ŉ (no one-letter partner), and the sharp s.
+_SPECIAL_LETTERS = frozenset("\u0130\u0131\u017f\u0138\u0149\u00df\u1e9e")
+# Greek final sigma is a lower-case letter without a partner of its own.
+_FINAL_SIGMA = "\u03c2"
 
-class Script(enum.Enum):
-    """The writing system of a word, judged by its first cased letter."""
+
+class Script(enum.StrEnum):
+    """The writing system of a word, judged by its first cased letter.
+
+    A string enum: its members hash as fast as strings in cache keys.
+    """
 
     LATIN = "Latin"
     CYRILLIC = "Cyrillic"
@@ -54,15 +75,58 @@ class Kind(enum.Enum):
     UNCASED = "uncased"
 
 
+def _paired(lower: str) -> str:
+    """`lower` and its capital when both map one to one and title is upper."""
+    upper = lower.upper()
+    one_to_one = len(upper) == 1 and upper != lower and upper.lower() == lower
+    if not one_to_one or lower.title() != upper or {lower, upper} & _SPECIAL_LETTERS:
+        return ""
+    return lower + upper
+
+
+def _plain_letters() -> tuple[str, str]:
+    """The upper-case and the lower-case plain letters, escaped for a class."""
+    pairs = [
+        _paired(chr(code))
+        for start, end in _PLAIN_BLOCKS
+        for code in range(start, end)
+        if chr(code).islower()
+    ]
+    lower = "".join(pair[0] for pair in pairs if pair) + _FINAL_SIGMA
+    upper = "".join(pair[1] for pair in pairs if pair)
+    return re.escape(upper), re.escape(lower)
+
+
+# Plain letters: ordinary letters of Latin, Greek, Cyrillic and Armenian whose
+# upper, lower and title case map one to one (not İ, ı, ß, ẞ, ſ, ĸ, ŉ or
+# digraphs like ǅ), as the contents of a regular-expression class. For them
+# `kind` is UPPER or LOWER exactly as `str.isupper` and `str.islower` say, so
+# fast paths may read whole words with one match.
+PLAIN_UPPER, PLAIN_LOWER = _plain_letters()
+
+
 def tidy_space(value: str) -> str:
     """Drop zero-width characters, trim, and collapse whitespace runs to one space.
 
     Whitespace is what `str.split()` splits on (Unicode White_Space plus the
     four ASCII information separators).
     """
+    if _is_tidy(value):
+        return value
     if _ZERO_WIDTH_RE.search(value):
         value = value.translate(_DROP_ZERO_WIDTH)
     return " ".join(value.split())
+
+
+def _is_tidy(value: str) -> bool:
+    """Whether `tidy_space` has nothing to do, without splitting `value`.
+
+    Every whitespace character but the ASCII space, and every zero-width one,
+    is unprintable.
+    """
+    if not value.isprintable() or "  " in value:
+        return False
+    return not (value.startswith(" ") or value.endswith(" "))
 
 
 def has_zero_width(value: str) -> bool:
@@ -72,6 +136,8 @@ def has_zero_width(value: str) -> bool:
 
 def part_spans(word: str) -> list[tuple[int, int]]:
     """Start and end of each part of `word` between part separators."""
+    if _SEPARATOR_RE.search(word) is None:
+        return [(0, len(word))] if word else []
     return [match.span() for match in _PART_RE.finditer(word)]
 
 
@@ -82,6 +148,8 @@ def has_separator(word: str) -> bool:
 
 def apostrophes_to_ascii(text: str) -> str:
     """`text` with every apostrophe variant replaced by the ASCII apostrophe."""
+    if _OTHER_APOSTROPHE_RE.search(text) is None:
+        return text  # translating with a table is slow; most names need none
     return text.translate(_APOSTROPHES_TO_ASCII)
 
 

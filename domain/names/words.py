@@ -9,10 +9,19 @@ judged, and a lower-case part beside a deliberately mixed one is kept
 
 import dataclasses
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain.names.text import Kind, has_separator, is_caseless_text, kind, part_spans
+from domain.names.text import (
+    PLAIN_LOWER,
+    PLAIN_UPPER,
+    Kind,
+    has_separator,
+    is_caseless_text,
+    kind,
+    part_spans,
+)
 
 
 class State(enum.Enum):
@@ -59,9 +68,36 @@ _PLANS = {plan.state: plan for plan in (_NONE, _TIDY, _LOWER, _UPPER, _SINGLE, _
 _MAX_PREFIX_TAIL = 3
 _MIN_SHOUTED_TAIL = 3
 
+# The states of a word or part of plain letters only, read with one match:
+# each group is one outcome of `_classify`, and `prefix` ends where the
+# shouted tail starts.
+_UP, _LO = PLAIN_UPPER, PLAIN_LOWER
+_PREFIX = f"[{_UP}][{_LO}]{{1,{_MAX_PREFIX_TAIL}}}"
+_SHOUTED_TAIL = f"[{_UP}]{{{_MIN_SHOUTED_TAIL},}}"
+_PLAIN_PART_RE = re.compile(
+    f"(?P<lower>[{_LO}]+)"
+    f"|(?P<upper>[{_UP}]{{2,}})"
+    f"|(?P<single>[{_UP}])"
+    f"|(?P<inverted>[{_LO}][{_UP}]+)"
+    f"|(?P<prefix>{_PREFIX}){_SHOUTED_TAIL}"
+    f"|(?P<tidy>[{_UP}{_LO}]+)"
+)
+_PLAIN_PART_STATES = {
+    "lower": State.LOWER,
+    "upper": State.UPPER,
+    "single": State.SINGLE,
+    "inverted": State.FIX,
+    "prefix": State.FIX,
+    "tidy": State.TIDY,
+}
+_TWO_PLAIN_LETTERS_RE = re.compile(f"[{_UP}{_LO}]{{2}}")
+
 
 def plan_word(word: str) -> Plan:
     """The repair that `word` needs, judged from its letters' case alone."""
+    plain = _PLAIN_PART_RE.fullmatch(word)
+    if plain is not None:
+        return _state_plan(*_plain_state(plain))  # most words: one match
     if is_caseless_text(word):
         return _NONE
     if word.islower():
@@ -76,7 +112,7 @@ def plan_word(word: str) -> Plan:
 
 
 def _one_cased_letter(word: str) -> bool:
-    if len(word) > 1 and Kind.UNCASED not in (kind(word[0]), kind(word[1])):
+    if _TWO_PLAIN_LETTERS_RE.match(word) is not None:
         return False  # the common case, two letters in a row, without a loop
     count = 0
     for char in word:
@@ -88,14 +124,11 @@ def _one_cased_letter(word: str) -> bool:
 
 
 def _whole_word_plan(word: str) -> Plan:
-    state, tail = _classify(word, 0, len(word))
-    if state is State.FIX:
-        return Plan(State.FIX, None, tail)
-    return _plan_for(state)
+    return _state_plan(*_classify(word, 0, len(word)))
 
 
-def _plan_for(state: State) -> Plan:
-    return _PLANS[state]
+def _state_plan(state: State, tail: tuple[int, ...]) -> Plan:
+    return Plan(State.FIX, None, tail) if tail else _PLANS[state]
 
 
 def _parts_plan(word: str) -> Plan:
@@ -123,6 +156,21 @@ def _repairs(state: State, keeps_lower: bool) -> bool:
 
 def _classify(word: str, start: int, end: int) -> tuple[State, tuple[int, ...]]:
     """The state of `word[start:end]`, and the tail start of a shouted tail."""
+    plain = _PLAIN_PART_RE.fullmatch(word, start, end)
+    if plain is None:
+        return _classify_letters(word, start, end)
+    return _plain_state(plain)
+
+
+def _plain_state(plain: re.Match[str]) -> tuple[State, tuple[int, ...]]:
+    """`_classify` read from a match of `_PLAIN_PART_RE`."""
+    group = plain.lastgroup or ""
+    tail = (plain.end(group),) if group == "prefix" else ()
+    return _PLAIN_PART_STATES[group], tail
+
+
+def _classify_letters(word: str, start: int, end: int) -> tuple[State, tuple[int, ...]]:
+    """`_classify` for any characters, one at a time."""
     cased = [
         (index, found)
         for index in range(start, end)

@@ -8,7 +8,6 @@ and call log.
 
 import asyncio
 import os
-import secrets
 import signal
 import sys
 import time
@@ -20,12 +19,9 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from emulator import AppRegistration, EmulatorClient, EmulatorServer
-from entrypoints.container import Container
-from entrypoints.demo import Stack
-from entrypoints.serving import BackgroundServer, bind_loopback, socket_url
+from emulator import EmulatorClient
+from entrypoints.demo import Stack, running_stack
 from entrypoints.settings import DEFAULT_WORKER_LEASE, Settings
-from entrypoints.web import create_app
 
 #: The project's root, where `python -m entrypoints.cli` finds the packages.
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,41 +83,10 @@ def typed_contacts(count: int, rng: Random, tidy_share: float) -> list[TypedCont
 async def running_service(
     data_dir: Path, workers: int = 0, lease_seconds: float = DEFAULT_WORKER_LEASE
 ) -> AsyncIterator[Stack]:
-    """The emulator and the service on loopback, with `workers` inside the service.
-
-    The service keeps its SQLite file and backfill checkpoints in `data_dir`, so
-    child processes started with `service_environment` share them.
-    """
-    service_socket = bind_loopback()
-    service_url = socket_url(service_socket)
-    client_secret = secrets.token_urlsafe(24)
-    registration = AppRegistration(
-        client_id="local.b24names.e2e",
-        client_secret=client_secret,
-        install_url=f"{service_url}/install",
-    )
-    emulator = EmulatorServer(registration)
-    emulator_url = await emulator.start()
-    try:
-        settings = Settings(
-            client_id=registration.client_id,
-            client_secret=client_secret,
-            public_url=service_url,
-            storage_url=f"sqlite:///{data_dir / 'b24names.sqlite3'}",
-            oauth_url=emulator_url,
-            data_dir=data_dir,
-            allow_insecure_loopback=True,
-            worker_lease_seconds=lease_seconds,
-        )
-        container = Container(settings=settings)
-        app = create_app(container, workers=workers)
-        async with (
-            BackgroundServer(app, service_socket),
-            EmulatorClient(emulator_url) as client,
-        ):
-            yield Stack(client, service_url, container)
-    finally:
-        await emulator.stop()
+    """The demo's stack with `workers` inside the service (none by default: the
+    tests run workers as child processes sharing `data_dir`)."""
+    async with running_stack(data_dir, workers, lease_seconds) as stack:
+        yield stack
 
 
 def service_environment(settings: Settings) -> dict[str, str]:
