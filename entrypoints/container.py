@@ -41,7 +41,7 @@ from application.events import (
 from application.install import InstallApp
 from application.intake import InboxIntake
 from application.offline import OfflineReconciler
-from application.page import ChangeSettings
+from application.page import ChangeSettings, DescribePortal
 from application.ports import ContactInbox, TokenRepository
 from application.rest import PortalRest
 from application.worker import ContactWorker, WorkerOptions
@@ -147,6 +147,7 @@ class Container(containers.DeclarativeContainer):
         UpdateApp, portals, gateway, rest, settings.provided.events_url, clock
     )
     uninstall_app = providers.Factory(UninstallApp, portals, inbox, clock)
+    describe_portal = providers.Factory(DescribePortal, portals, gateway)
     change_settings = providers.Factory(ChangeSettings, portals, clock)
     page_tokens = providers.Singleton(
         PageTokens, settings.provided.client_secret, clock

@@ -130,9 +130,14 @@ async def backfill(
 
             if start_after:
                 print(f"resuming after contact ID {start_after}", file=out)
-            return await walk(member_id, start_after, dry_run, on_page)
+            progress = await walk(member_id, start_after, dry_run, on_page)
     finally:
         await container.http_client().aclose()
+
+    # A finished walk leaves nothing to resume: the next run starts over.
+    if not dry_run:
+        checkpoints.clear(member_id)
+    return progress
 
 
 @contextmanager

@@ -44,6 +44,12 @@ def install_finished(domain: str) -> str:
     return _PAGE.format(head=BX24_SCRIPT, body=body)
 
 
+def error_page(message: str) -> str:
+    """What a person sees in the frame when a request of theirs is refused."""
+    body = f"<p>That did not work: {escape(message)}</p>"
+    return _PAGE.format(head="", body=body)
+
+
 def app_page(view: PortalView | None, form_token: str = "", notice: str = "") -> str:
     """The app's main page; the portal's state and settings only with `view`."""
     if view is None:

@@ -21,7 +21,6 @@ from application.errors import (
     TokensNotProven,
     Unauthorized,
 )
-from application.page import DescribePortal
 from domain.errors import B24NamesError
 from entrypoints import pages, payloads
 from entrypoints.container import Container, running_workers
@@ -164,9 +163,7 @@ async def app_page(request: Request) -> Response:
         return HTMLResponse(pages.app_page(None))
 
     container = _container(request)
-    view = await DescribePortal(container.portals(), container.gateway())(
-        member_id, auth_id
-    )
+    view = await container.describe_portal()(member_id, auth_id)
     token = container.page_tokens().issue(member_id) if view.can_change_settings else ""
     return HTMLResponse(pages.app_page(view, token))
 
@@ -215,6 +212,9 @@ def _error(status: int) -> Callable[[Request, Exception], Response]:
                 message = f"Bitrix24 answered: {error.code or 'error'}"
         else:
             message = str(error)
+        if "text/html" in request.headers.get("accept", ""):
+            # A person in Bitrix24's frame reads this, not a program.
+            return HTMLResponse(pages.error_page(message), status_code=status)
         return JSONResponse(
             {"error": type(error).__name__, "error_description": message},
             status_code=status,

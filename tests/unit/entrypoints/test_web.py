@@ -400,3 +400,15 @@ async def test_install_without_application_token_pins_first_proven_event(
 
     assert (refused.status_code, pinned.status_code) == (403, 200)
     assert (later.status_code, other.status_code) == (200, 401)
+
+
+async def test_refusal_shown_in_the_frame_is_an_html_page(service: Service) -> None:
+    response = await service.client.post(
+        "/settings",
+        content=b"member_id=a223c6b3710f85df22e9377d6c4f7553",
+        headers={**FORM, "accept": "text/html,application/xhtml+xml"},
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "form_token is missing" in response.text
