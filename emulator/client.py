@@ -240,9 +240,13 @@ class EmulatorClient:
             body["previous_domain"],
         )
 
-    async def set_redirect(self, member_id: str, mode: str | None) -> None:
-        """`licence`, `loop`, or None: how the portal's own address answers."""
-        await self._request("PUT", _portal(member_id, "redirect"), {"mode": mode})
+    async def set_redirect(
+        self, member_id: str, mode: str | None, location: str = ""
+    ) -> None:
+        """`licence`, `loop`, `elsewhere` (to the REST address `location`), or
+        None: how the portal's own address answers."""
+        body = {"mode": mode, "location": location}
+        await self._request("PUT", _portal(member_id, "redirect"), body)
 
     async def set_latency(self, member_id: str, seconds: float) -> None:
         await self._request("PUT", _portal(member_id, "latency"), {"seconds": seconds})

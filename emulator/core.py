@@ -163,11 +163,19 @@ class Emulator:
         self._moved_from[previous] = member_id
         return previous
 
-    def set_redirect(self, member_id: str, mode: str | None) -> None:
-        """Make the portal's own address answer 302 (`licence`, `loop`) or not."""
+    def set_redirect(
+        self, member_id: str, mode: str | None, location: str = ""
+    ) -> None:
+        """Make the portal's own address answer 302 (`licence`, `loop`, or
+        `elsewhere`: to the REST address `location`, as a hijacked or hostile
+        portal could) or not."""
         if mode is not None and mode not in REDIRECT_MODES:
             raise ControlError(400, f"mode must be null or one of {REDIRECT_MODES}")
-        self.portal(member_id).redirect = mode
+        if mode == "elsewhere" and not location.startswith(("http://", "https://")):
+            raise ControlError(400, "an elsewhere redirect needs an http(s) location")
+        portal = self.portal(member_id)
+        portal.redirect = mode
+        portal.redirect_location = location if mode == "elsewhere" else ""
 
     @property
     def default_limits(self) -> LimitSettings:

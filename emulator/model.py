@@ -23,7 +23,7 @@ CALL_LOG_LIMIT = 5_000
 
 #: What an address that is not a portal's own answers with: the portal moved
 #: away, an on-premise licence page on the same host, or a redirect loop.
-REDIRECT_MODES = ("licence", "loop")
+REDIRECT_MODES = ("licence", "loop", "elsewhere")
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,8 @@ class Portal:
     faults: FaultScript = field(default_factory=FaultScript)
     offline: OfflineQueue = field(default_factory=OfflineQueue)
     redirect: str | None = None
+    #: Where an `elsewhere` redirect points: any REST address, even internal.
+    redirect_location: str = ""
 
     @property
     def domain(self) -> str:

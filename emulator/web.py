@@ -70,9 +70,10 @@ Limits, addresses, faults, bursts and counters
     A new port, so a new domain and client_endpoint; the old address answers
     302 to the new one: `{"member_id", "domain", "client_endpoint",
     "previous_domain"}`.
-`PUT /control/portals/{member_id}/redirect` `{"mode": "licence"|"loop"|null}`
-    The portal's own address answers 302: to a licence page on its own host,
-    or to the very URL asked for; null ends it.
+`PUT /control/portals/{member_id}/redirect` `{"mode": ..., "location": url}`
+    The portal's own address answers 302: `licence` to a licence page on its
+    own host, `loop` to the very URL asked for, `elsewhere` to `location` plus
+    the method (any address, internal ones too); null ends it.
 `PUT /control/portals/{member_id}/latency` `{"seconds": 0.2}`
     Delay every REST answer of the portal.
 `POST /control/portals/{member_id}/faults`
@@ -425,9 +426,10 @@ class EmulatorApp:
         )
 
     async def _redirect(self, request: Request) -> Response:
-        mode = (await _json_object(request)).get("mode")
-        self.emulator.set_redirect(_member(request), mode)
-        return JSONResponse({"mode": mode})
+        body = await _json_object(request)
+        mode, location = body.get("mode"), str(body.get("location") or "")
+        self.emulator.set_redirect(_member(request), mode, location)
+        return JSONResponse({"mode": mode, "location": location})
 
     async def _latency(self, request: Request) -> Response:
         body = await _json_object(request)
@@ -560,6 +562,9 @@ def _moved(portal: Portal, scope: Scope) -> Response:
 
 
 def _redirected(portal: Portal, scope: Scope) -> Response:
+    if portal.redirect == "elsewhere":
+        method = str(scope["path"]).removeprefix("/rest/")
+        return RedirectResponse(f"{portal.redirect_location}{method}", 302)
     if portal.redirect == "loop":
         return RedirectResponse(f"http://{portal.domain}{_target(scope)}", 302)
     if scope["path"] == LICENCE_PATH:

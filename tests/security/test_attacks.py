@@ -429,3 +429,26 @@ async def test_settings_form_without_its_token_or_from_another_site_is_refused(
     own_page = {"origin": stack.service_url}
     saved = await post(stack, "/settings", {**change, "form_token": valid}, own_page)
     assert saved.status_code == 200
+
+
+async def test_portal_redirecting_to_an_internal_address_is_not_followed(
+    stack: Stack,
+) -> None:
+    state = await installed(stack)
+    member_id = state["member_id"]
+    internal = "https://169.254.169.254/rest/"
+    await stack.emulator.set_redirect(member_id, "elsewhere", internal)
+    outbound = Outbound(stack)
+
+    contact = await stack.emulator.add_contact(member_id, NAME="JOHN")
+    await wait_until_processed(stack, member_id)
+
+    assert not any(url.startswith(internal) for url in outbound.urls)
+    assert any(url.startswith(state["client_endpoint"]) for url in outbound.urls)
+    [parked] = stack.container.inbox().jobs(member_id)
+    assert (parked.contact_id, "AddressRefused") == (
+        contact,
+        parked.last_error.partition(":")[0],
+    )
+    await stack.emulator.set_redirect(member_id, None)
+    assert (await stack.emulator.get_contact(member_id, contact))["NAME"] == "JOHN"
