@@ -5,12 +5,10 @@ web service, so it works on the same storage.
 """
 
 import asyncio
-import json
 import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Never, TextIO
 
 from tqdm import tqdm
@@ -18,6 +16,7 @@ from tqdm import tqdm
 from application.backfill import BackfillContacts, BackfillProgress
 from application.errors import PortalNotFound
 from application.ports import JobState
+from entrypoints.checkpoints import checkpoints_of
 from entrypoints.container import Container, running_workers
 from entrypoints.settings import Settings
 
@@ -72,34 +71,6 @@ def requeue_jobs(container: Container, member_id: str | None, out: TextIO) -> No
     print(f"requeued {count} failed job(s)", file=out)
 
 
-class Checkpoints:
-    """Where each portal's backfill stopped: one small JSON file per portal."""
-
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
-
-    def _path(self, member_id: str) -> Path:
-        return self._folder / f"{member_id}.json"
-
-    def load(self, member_id: str) -> int:
-        try:
-            data = json.loads(self._path(member_id).read_text("utf-8"))
-        except (OSError, ValueError):
-            return 0
-        last = data.get("last_id", 0) if isinstance(data, dict) else 0
-        return last if isinstance(last, int) else 0
-
-    def save(self, member_id: str, last_id: int) -> None:
-        self._folder.mkdir(parents=True, exist_ok=True)
-        path = self._path(member_id)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"last_id": last_id}), "utf-8")
-        temporary.replace(path)
-
-    def clear(self, member_id: str) -> None:
-        self._path(member_id).unlink(missing_ok=True)
-
-
 async def backfill(
     container: Container,
     member_id: str,
@@ -112,7 +83,7 @@ async def backfill(
     if portal is None or not portal.is_active:
         raise PortalNotFound(f"no installed portal has member_id {member_id}")
 
-    checkpoints = Checkpoints(container.settings().data_dir / "backfill")
+    checkpoints = checkpoints_of(container.settings().data_dir)
     if restart:
         checkpoints.clear(member_id)
     start_after = 0 if dry_run else checkpoints.load(member_id)

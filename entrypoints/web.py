@@ -23,6 +23,7 @@ from application.errors import (
 )
 from domain.errors import B24NamesError
 from entrypoints import pages, payloads
+from entrypoints.checkpoints import checkpoints_of
 from entrypoints.container import Container, running_workers
 from entrypoints.forms import DEFAULT_LIMITS, Form, parse_form, parse_query
 from entrypoints.payloads import EventEnvelope, event_envelope
@@ -138,7 +139,10 @@ async def _app_uninstalled(request: Request, envelope: EventEnvelope) -> Respons
         envelope.member_id, envelope.application_token, None
     )
 
-    container.uninstall_app()(portal, payloads.clean_requested(envelope))
+    clean = payloads.clean_requested(envelope)
+    container.uninstall_app()(portal, clean)
+    if clean:
+        checkpoints_of(container.settings().data_dir).clear(portal.member_id)
     return JSONResponse({"result": "uninstalled"})
 
 

@@ -12,9 +12,10 @@ import pytest
 from application.backfill import PAGE_SIZE
 from application.errors import Bitrix24Error
 from emulator import EmulatorClient
+from entrypoints.checkpoints import Checkpoints, checkpoints_of
 from entrypoints.container import Container
 from entrypoints.demo import Stack
-from entrypoints.operations import Checkpoints, backfill
+from entrypoints.operations import backfill
 from tests.e2e.support import (
     Names,
     TypedContact,
@@ -50,7 +51,7 @@ async def portal_with_old_contacts(
 
 
 def checkpoints_in(data_dir: Path) -> Checkpoints:
-    return Checkpoints(data_dir / "backfill")
+    return checkpoints_of(data_dir)
 
 
 def pages_asked(calls: list[dict[str, Any]]) -> list[Any]:

@@ -2,6 +2,8 @@
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +14,7 @@ from adapters.memory import InMemoryTokenRepository
 from adapters.memory_inbox import InMemoryContactInbox
 from domain.names import NameField
 from domain.portal import NameSettings
+from entrypoints.checkpoints import checkpoints_of
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from entrypoints.web import create_app
@@ -213,13 +216,18 @@ async def test_oversized_body_gets_413(service: Service) -> None:
     assert response.status_code == 413
 
 
-async def test_uninstall_with_clean_deletes_portal(service: Service) -> None:
+async def test_uninstall_with_clean_deletes_portal_and_its_backfill_checkpoint(
+    service: Service, tmp_path: Path
+) -> None:
     await service.install_by_event()
+    service.container.settings.override(replace(SETTINGS, data_dir=tmp_path))
+    checkpoints_of(tmp_path).save(MEMBER_ID, 300)
 
     response = await service.post("/events", sample("onappuninstall"))
 
     assert response.status_code == 200
     assert service.portals.get(MEMBER_ID) is None
+    assert checkpoints_of(tmp_path).load(MEMBER_ID) == 0
 
 
 async def test_spoofed_uninstall_changes_nothing(service: Service) -> None:
