@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from application.errors import Bitrix24Error
+from application.handlers import is_already_bound
 from application.ports import Clock, ContactInbox, TokenRepository
 from application.rest import PortalRest
 
@@ -45,8 +46,7 @@ async def bind_offline(rest: PortalRest, member_id: str) -> bool:
         try:
             await rest.call(member_id, "event.bind", params)
         except Bitrix24Error as error:
-            text = f"{error.code} {error.description}".lower()
-            if "already" not in text:
+            if not is_already_bound(error):
                 logger.info(
                     "offline events unavailable member_id=%s code=%s",
                     member_id,

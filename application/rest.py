@@ -11,9 +11,8 @@ race taking the winner's pair.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from application.errors import (
     AuthRejected,
@@ -44,11 +43,16 @@ class PortalRest:
     """Calls REST methods for installed portals, keeping tokens and address fresh."""
 
     def __init__(
-        self, portals: TokenRepository, gateway: Bitrix24Gateway, clock: Clock
+        self,
+        portals: TokenRepository,
+        gateway: Bitrix24Gateway,
+        clock: Clock,
+        race_waits: Sequence[float] = RACE_WAITS,
     ) -> None:
         self._portals = portals
         self._gateway = gateway
         self._clock = clock
+        self._race_waits = race_waits
         self._refreshes: dict[str, asyncio.Future[Portal]] = {}
 
     async def call(
@@ -140,7 +144,7 @@ class PortalRest:
         is still the refused one after that wait, the portal's authorisation is
         dead until the app is reinstalled.
         """
-        for pause in RACE_WAITS:
+        for pause in self._race_waits:
             current = self._load(portal.member_id)
             if current.refresh_token != used:
                 logger.info("tokens refreshed elsewhere member_id=%s", portal.member_id)
@@ -158,10 +162,11 @@ class PortalRest:
     def _store_move(self, portal: Portal, client_endpoint: str) -> None:
         """Keep the renamed portal's new address; its member_id stays."""
         current = self._load(portal.member_id)
-        domain = urlsplit(client_endpoint).netloc
-        current.move(client_endpoint, domain, self._clock())
+        current.move(client_endpoint, self._clock())
         self._portals.save(current)
-        logger.info("portal moved member_id=%s domain=%s", portal.member_id, domain)
+        logger.info(
+            "portal moved member_id=%s domain=%s", portal.member_id, current.domain
+        )
 
     def _load(self, member_id: str) -> Portal:
         portal = self._portals.get(member_id)

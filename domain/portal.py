@@ -120,9 +120,7 @@ class Portal:
             self.scope = grant.scope
         if grant.client_endpoint and grant.client_endpoint != self.client_endpoint:
             # The OAuth server names the portal's current address: it was renamed.
-            self.move(
-                grant.client_endpoint, urlsplit(grant.client_endpoint).netloc, now
-            )
+            self.move(grant.client_endpoint, now)
         self.updated_at = now
 
     def require_reinstall(self, now: datetime) -> None:
@@ -130,10 +128,11 @@ class Portal:
         self.reinstall_needed = True
         self.updated_at = now
 
-    def move(self, client_endpoint: str, domain: str, now: datetime) -> None:
-        """Take the new address of a renamed portal; its identity stays."""
+    def move(self, client_endpoint: str, now: datetime) -> None:
+        """Take the new REST address of a renamed portal, and the domain it
+        names; the portal's identity (member_id) stays."""
         self.client_endpoint = client_endpoint
-        self.domain = domain
+        self.domain = urlsplit(client_endpoint).netloc
         self.updated_at = now
 
     def update_app(

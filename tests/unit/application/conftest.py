@@ -80,5 +80,6 @@ def world() -> World:
     bitrix = FakeBitrix24()
     portals = InMemoryTokenRepository()
     clock = MovableClock()
-    rest = PortalRest(portals, bitrix, clock)
+    # No real waiting for another process's refresh: there is none here.
+    rest = PortalRest(portals, bitrix, clock, race_waits=(0.0,))
     return World(bitrix, portals, InMemoryContactInbox(), clock, rest)
